@@ -1,0 +1,54 @@
+# One task runner for people and CI. Only Python 3.11+, pip and make are needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO := data/demo
+ROWS ?= 50000
+
+.PHONY: install run demo-data train score test lint typecheck unit benchmark clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+# The main job on the embedded default: demo data, a model (trained only when none exists),
+# then the open demo offers scored, riskiest first.
+run: $(INSTALLED) models/latest/manifest.json $(DEMO)/open_offers.csv
+	$(BIN)/declinerisk score $(DEMO)/open_offers.csv --out out/open_offers_scored.csv
+
+demo-data: $(DEMO)/offers.csv $(DEMO)/open_offers.csv
+
+$(DEMO)/offers.csv: | $(INSTALLED)
+	$(BIN)/declinerisk demo-data --rows $(ROWS) --seed 7 --out $@
+
+$(DEMO)/open_offers.csv: | $(INSTALLED)
+	$(BIN)/declinerisk demo-data --rows 2000 --seed 8 --open --out $@
+
+models/latest/manifest.json: | $(INSTALLED) $(DEMO)/offers.csv
+	$(BIN)/python -m declinerisk.train --data $(DEMO)/offers.csv
+
+train: $(INSTALLED) $(DEMO)/offers.csv
+	$(BIN)/python -m declinerisk.train --data $(DEMO)/offers.csv
+
+# The whole test suite: lint, types, then every test (end-to-end ones included).
+test: lint typecheck unit
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src service tests benchmarks
+	$(BIN)/ruff format --check src service tests benchmarks
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+unit: $(INSTALLED)
+	$(BIN)/pytest
+
+benchmark: $(INSTALLED)
+	$(BIN)/python benchmarks/train_benchmark.py
+
+clean:
+	rm -rf $(VENV) data out mlflow.db mlruns
