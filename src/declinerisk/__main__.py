@@ -1,0 +1,5 @@
+import sys
+
+from declinerisk.cli import main
+
+sys.exit(main())

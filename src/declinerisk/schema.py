@@ -1,0 +1,298 @@
+"""The offer data contract: every column declinerisk knows, its type, valid range and meaning.
+
+This is the only module that spells out column names. Training, batch scoring and the
+service validate through it (see :mod:`declinerisk.validation`), and a trained model's
+manifest records the :class:`FeatureSet` it was fitted on, so a model is never fed
+columns it did not learn from.
+
+One row is one offer. Past offers carry an ``outcome``; open offers do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+ACCEPTED = "accepted"
+DECLINED = "declined"
+OUTCOMES = (ACCEPTED, DECLINED)
+
+
+class Kind(StrEnum):
+    """How a column's values are parsed and checked."""
+
+    ID = "id"
+    DATE = "date"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CATEGORY = "category"
+    LABEL = "label"
+    TEXT = "text"
+
+
+class Role(StrEnum):
+    """What a column is for. Only core, optional and extra columns are model inputs."""
+
+    IDENTITY = "identity"
+    CORE = "core"
+    OPTIONAL = "optional"
+    EXTRA = "extra"
+    LABEL = "label"
+    INFO = "info"
+    PROTECTED = "protected"
+
+
+FEATURE_ROLES = frozenset({Role.CORE, Role.OPTIONAL, Role.EXTRA})
+NUMERIC_KINDS = frozenset({Kind.NUMBER, Kind.INTEGER, Kind.BOOLEAN})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the contract."""
+
+    name: str
+    kind: Kind
+    role: Role
+    meaning: str
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str = ""
+    examples: tuple[str, ...] = field(default=())
+
+    @property
+    def is_feature(self) -> bool:
+        return self.role in FEATURE_ROLES
+
+    @property
+    def is_numeric(self) -> bool:
+        """Booleans count as numeric: they enter models as 0/1 with missing kept missing."""
+        return self.kind in NUMERIC_KINDS
+
+    def range_text(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            return f"between {self.minimum:g} and {self.maximum:g}"
+        if self.minimum is not None:
+            return f">= {self.minimum:g}"
+        if self.maximum is not None:
+            return f"<= {self.maximum:g}"
+        return "any value"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "role": self.role.value,
+            "meaning": self.meaning,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "unit": self.unit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Column:
+        return cls(
+            name=str(data["name"]),
+            kind=Kind(data["kind"]),
+            role=Role(data["role"]),
+            meaning=str(data.get("meaning", "")),
+            minimum=data.get("minimum"),
+            maximum=data.get("maximum"),
+            unit=str(data.get("unit", "")),
+        )
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("offer_id", Kind.ID, Role.IDENTITY, "Unique identifier of the offer."),
+    Column("offer_date", Kind.DATE, Role.IDENTITY, "Date the offer was extended (ISO 8601)."),
+    # The four core signals.
+    Column(
+        "days_in_process",
+        Kind.NUMBER,
+        Role.CORE,
+        "Days from first contact to the offer.",
+        0,
+        730,
+        "days",
+    ),
+    Column(
+        "contacts_per_week",
+        Kind.NUMBER,
+        Role.CORE,
+        "Recruiter touches per week during the process.",
+        0,
+        50,
+        "per week",
+    ),
+    Column(
+        "comp_delta_pct",
+        Kind.NUMBER,
+        Role.CORE,
+        "Offered pay minus the candidate's expectation, as % of the expectation; "
+        "negative means below their ask.",
+        -100,
+        300,
+        "%",
+    ),
+    Column(
+        "competing_offers",
+        Kind.INTEGER,
+        Role.CORE,
+        "Number of other offers the candidate holds or expects.",
+        0,
+        20,
+        "offers",
+    ),
+    # Optional signals, used when the export has them.
+    Column(
+        "days_since_last_contact",
+        Kind.NUMBER,
+        Role.OPTIONAL,
+        "Days since the recruiter last spoke to the candidate.",
+        0,
+        365,
+        "days",
+    ),
+    Column(
+        "counteroffer_expected",
+        Kind.BOOLEAN,
+        Role.OPTIONAL,
+        "The current employer is likely to counter with a raise or promotion.",
+    ),
+    Column(
+        "interview_experience",
+        Kind.INTEGER,
+        Role.OPTIONAL,
+        "The candidate's rating of the interview process, 1 (poor) to 5 (excellent).",
+        1,
+        5,
+    ),
+    Column(
+        "role_level",
+        Kind.CATEGORY,
+        Role.OPTIONAL,
+        "Seniority of the role.",
+        examples=("junior", "mid", "senior", "lead", "executive"),
+    ),
+    Column(
+        "department",
+        Kind.CATEGORY,
+        Role.OPTIONAL,
+        "Hiring department.",
+        examples=("engineering", "sales", "operations", "finance", "marketing"),
+    ),
+    Column(
+        "source",
+        Kind.CATEGORY,
+        Role.OPTIONAL,
+        "Where the candidate came from.",
+        examples=("referral", "agency", "inbound", "sourced"),
+    ),
+    Column(
+        "requires_relocation",
+        Kind.BOOLEAN,
+        Role.OPTIONAL,
+        "Accepting means moving home.",
+    ),
+    Column(
+        "notice_period_days",
+        Kind.NUMBER,
+        Role.OPTIONAL,
+        "Notice the candidate must serve at their current employer.",
+        0,
+        365,
+        "days",
+    ),
+    # The label and what travels with it; never features.
+    Column("outcome", Kind.LABEL, Role.LABEL, "What the candidate did: accepted or declined."),
+    Column(
+        "decline_reason",
+        Kind.TEXT,
+        Role.INFO,
+        "Reason the candidate gave for declining, if any. Never a model input.",
+    ),
+    Column(
+        "true_decline_probability",
+        Kind.NUMBER,
+        Role.INFO,
+        "Demo data only: the probability the outcome was drawn with. Never a model input.",
+        0,
+        1,
+    ),
+    # Protected attributes: kept aside for fairness audits, never model inputs.
+    Column("gender", Kind.CATEGORY, Role.PROTECTED, "Candidate gender, for fairness audits."),
+    Column("age", Kind.NUMBER, Role.PROTECTED, "Candidate age in years, for audits.", 14, 100),
+    Column("age_band", Kind.CATEGORY, Role.PROTECTED, "Candidate age band, for audits."),
+    Column(
+        "race_ethnicity",
+        Kind.CATEGORY,
+        Role.PROTECTED,
+        "Candidate race/ethnicity, for audits.",
+    ),
+)
+
+COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+CORE_SIGNALS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.role is Role.CORE)
+OPTIONAL_SIGNALS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.role is Role.OPTIONAL)
+PROTECTED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.role is Role.PROTECTED)
+ID_COLUMN = "offer_id"
+DATE_COLUMN = "offer_date"
+LABEL_COLUMN = "outcome"
+TRUE_PROBABILITY_COLUMN = "true_decline_probability"
+
+
+def column(name: str) -> Column:
+    """The contract's column called ``name``; KeyError for names it does not know."""
+    return COLUMNS_BY_NAME[name]
+
+
+def extra_column(name: str, kind: Kind) -> Column:
+    """A feature column an analyst adds through a mapping, outside the built-in contract."""
+    if name in COLUMNS_BY_NAME:
+        raise ValueError(f"extra column {name!r} clashes with the contract's own column")
+    if kind not in (Kind.NUMBER, Kind.CATEGORY):
+        raise ValueError(f"extra column {name!r} must be numeric or categorical, not {kind}")
+    return Column(name, kind, Role.EXTRA, "Extra column added by the analyst's mapping.")
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The model inputs of one training run, in the order the pipeline receives them."""
+
+    columns: tuple[Column, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"feature names repeat: {names}")
+        if not all(c.is_feature for c in self.columns):
+            raise ValueError("a FeatureSet holds only core, optional or extra columns")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def numeric(self) -> list[str]:
+        return [c.name for c in self.columns if c.is_numeric]
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind is Kind.CATEGORY]
+
+    def __getitem__(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in self.columns]
+
+    @classmethod
+    def from_list(cls, data: Iterable[Mapping[str, Any]]) -> FeatureSet:
+        return cls(tuple(Column.from_dict(d) for d in data))

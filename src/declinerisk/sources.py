@@ -1,0 +1,83 @@
+"""Reading offer exports from CSV or Parquet files, untyped, with rows numbered from 1."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from declinerisk.errors import SchemaError
+
+CSV_SUFFIXES = frozenset({".csv", ".txt"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+
+
+def table_format(path: Path) -> str:
+    """``"csv"`` or ``"parquet"``, from the file name."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise SchemaError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Every row of ``path``, indexed by row number (1 = first data row).
+
+    CSV cells are read as text so that validation can quote a bad value exactly as the
+    file spells it (empty cells and the usual markers such as ``NA`` are missing);
+    Parquet keeps its own types.
+    """
+    if not path.is_file():
+        raise SchemaError(f"{path}: no such file")
+    try:
+        if table_format(path) == "csv":
+            frame = pd.read_csv(path, dtype=str)
+        else:
+            frame = pd.read_parquet(path)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise SchemaError(f"{path}: cannot be read: {exc}") from exc
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return frame
+
+
+def iter_table(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """``path`` in chunks of at most ``chunk_rows`` rows, keeping row numbers across chunks."""
+    start = 1
+    if table_format(path) == "csv":
+        chunks: Iterator[pd.DataFrame] = pd.read_csv(path, dtype=str, chunksize=chunk_rows)
+    else:
+        chunks = _parquet_chunks(path, chunk_rows)
+    for chunk in chunks:
+        chunk.index = pd.RangeIndex(start, start + len(chunk), name="row")
+        start += len(chunk)
+        yield chunk
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, the fingerprint a manifest records for its data."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as CSV or Parquet, by the file name, creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if table_format(path) == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)

@@ -1,0 +1,237 @@
+"""Typing and checking offer rows against the contract, reporting every refused value.
+
+Nothing is dropped here: :func:`validate_offers` returns every row, typed, together with
+the list of problems. The caller decides whether problems stop the run or whether the
+rows named in them are dropped (and says how many).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from declinerisk import schema
+from declinerisk.errors import InvalidRowsError, MissingColumnError, RowProblem
+from declinerisk.mapping import ColumnMapping
+from declinerisk.schema import Column, FeatureSet, Kind
+
+Purpose = Literal["train", "score"]
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "1.0"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "0.0"})
+
+
+@dataclass
+class ValidatedOffers:
+    """Typed offers (index = row number) and the problems found in them."""
+
+    frame: pd.DataFrame
+    features: FeatureSet
+    problems: list[RowProblem]
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def invalid_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems})
+
+    def valid(self) -> pd.DataFrame:
+        """The rows with no problem."""
+        return self.frame.drop(index=self.invalid_rows)
+
+    def raise_if_invalid(self) -> None:
+        if self.problems:
+            raise InvalidRowsError(self.problems, self.source, len(self.invalid_rows))
+
+
+def feature_set(
+    columns: Sequence[str], mapping: ColumnMapping, present: pd.DataFrame | None = None
+) -> tuple[FeatureSet, list[str]]:
+    """The model inputs found among ``columns``, and notes on the signals left out."""
+    notes = [
+        f"core signal {n!r} declared absent by the mapping: training without it"
+        for n in mapping.signals.absent
+    ]
+    chosen: list[Column] = []
+    for name in (*schema.CORE_SIGNALS, *schema.OPTIONAL_SIGNALS):
+        if name not in columns or name in mapping.signals.absent:
+            continue
+        if present is not None and present[name].isna().all():
+            notes.append(f"signal {name!r} has no values: training without it")
+            continue
+        chosen.append(schema.column(name))
+    chosen.extend(mapping.extra_columns())
+    return FeatureSet(tuple(chosen)), notes
+
+
+def required_columns(mapping: ColumnMapping, purpose: Purpose) -> list[str]:
+    core = [n for n in schema.CORE_SIGNALS if n not in mapping.signals.absent]
+    label = [schema.LABEL_COLUMN] if purpose == "train" else []
+    extras = [c.name for c in mapping.extra_columns()]
+    return [schema.ID_COLUMN, *core, *label, *extras]
+
+
+def validate_offers(
+    raw: pd.DataFrame,
+    mapping: ColumnMapping,
+    *,
+    source: str,
+    purpose: Purpose,
+    features: FeatureSet | None = None,
+) -> ValidatedOffers:
+    """Type and check ``raw`` (an export as read, rows numbered from 1).
+
+    For scoring, pass the model's ``features``: its core and extra columns are then required,
+    and optional signals the input lacks are scored as missing.
+    """
+    renamed = mapping.apply(raw, source)
+    notes: list[str] = []
+    if features is None:
+        required = required_columns(mapping, purpose)
+    else:
+        required = [
+            schema.ID_COLUMN,
+            *(c.name for c in features.columns if c.role is not schema.Role.OPTIONAL),
+        ]
+        absent = [n for n in features.names if n not in renamed.columns and n not in required]
+        if absent:
+            renamed = renamed.assign(**dict.fromkeys(absent, np.nan))
+            notes.append(f"optional signals not in the input, scored as missing: {absent}")
+    missing = [c for c in required if c not in renamed.columns]
+    if missing:
+        raise MissingColumnError(missing, source, list(map(str, raw.columns)))
+
+    known = {c.name: c for c in schema.COLUMNS} | {c.name: c for c in mapping.extra_columns()}
+    if features is not None:
+        known |= {c.name: c for c in features.columns}
+    typed: dict[str, pd.Series] = {}
+    problems: list[RowProblem] = []
+    for name in renamed.columns:
+        if name not in known:
+            continue
+        values, bad = _parse(known[name], renamed[name], mapping, purpose)
+        typed[name] = values
+        problems.extend(_problems(renamed[name], bad, name))
+    frame = pd.DataFrame(typed, index=renamed.index)
+    problems.extend(_duplicate_ids(frame))
+    problems.sort(key=lambda p: (p.row, p.column))
+    if features is None:
+        features, notes = feature_set(list(frame.columns), mapping, frame)
+    return ValidatedOffers(frame, features, problems, source, notes)
+
+
+def _parse(
+    col: Column, values: pd.Series, mapping: ColumnMapping, purpose: Purpose
+) -> tuple[pd.Series, pd.Series]:
+    """The typed values of one column and, per row, the reason it is invalid ("" if valid)."""
+    if col.kind in (Kind.NUMBER, Kind.INTEGER):
+        return _parse_number(col, values)
+    if col.kind is Kind.BOOLEAN:
+        return _parse_boolean(values)
+    if col.kind is Kind.DATE:
+        return _parse_date(values, mapping.format.date, purpose)
+    if col.kind is Kind.LABEL:
+        return _parse_label(values, purpose)
+    text = _text(values)
+    reasons = _reasons(values.index)
+    if col.kind is Kind.ID:
+        reasons[text.isna().to_numpy()] = "offer_id is missing"
+    return text, reasons
+
+
+def _reasons(index: pd.Index) -> pd.Series:
+    return pd.Series("", index=index, dtype=object)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Stripped strings as objects, with missing as NaN (what scikit-learn's encoders expect)."""
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    return text.astype(object).where(text.notna(), np.nan)
+
+
+def _parse_number(col: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    given = values.notna()
+    if values.dtype == bool:
+        values = values.astype(float)
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    reasons = _reasons(values.index)
+    reasons[(given & numbers.isna()).to_numpy()] = "not a number"
+    finite = np.isfinite(numbers.to_numpy())
+    reasons[(numbers.notna().to_numpy() & ~finite)] = "not a finite number"
+    ok = numbers.notna().to_numpy() & finite
+    if col.minimum is not None:
+        reasons[ok & (numbers.to_numpy() < col.minimum)] = f"must be {col.range_text()}"
+    if col.maximum is not None:
+        reasons[ok & (numbers.to_numpy() > col.maximum)] = f"must be {col.range_text()}"
+    if col.kind is Kind.INTEGER:
+        fractional = ok & (np.floor(numbers.to_numpy()) != numbers.to_numpy())
+        reasons[fractional] = "must be a whole number"
+    return numbers.where(reasons == "", np.nan), reasons
+
+
+def _parse_boolean(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    words = values.astype("string").str.strip().str.lower()
+    result = pd.Series(np.nan, index=values.index, dtype=float)
+    result[words.isin(TRUE_WORDS).fillna(False).to_numpy()] = 1.0
+    result[words.isin(FALSE_WORDS).fillna(False).to_numpy()] = 0.0
+    reasons = _reasons(values.index)
+    reasons[(values.notna() & result.isna()).to_numpy()] = "not a yes/no value"
+    return result, reasons
+
+
+def _parse_date(
+    values: pd.Series, date_format: str | None, purpose: Purpose
+) -> tuple[pd.Series, pd.Series]:
+    dates = pd.to_datetime(values, format=date_format or "ISO8601", errors="coerce")
+    reasons = _reasons(values.index)
+    reasons[(values.notna() & dates.isna()).to_numpy()] = (
+        f"not a date (expected {date_format or 'YYYY-MM-DD'})"
+    )
+    if purpose == "train":
+        reasons[values.isna().to_numpy()] = "offer_date is missing"
+    return dates, reasons
+
+
+def _parse_label(values: pd.Series, purpose: Purpose) -> tuple[pd.Series, pd.Series]:
+    labels = values.astype("string").str.strip().str.lower()
+    reasons = _reasons(values.index)
+    if purpose == "train":
+        reasons[values.isna().to_numpy()] = "outcome is missing"
+        unknown = values.notna() & ~labels.isin(schema.OUTCOMES).fillna(False)
+        reasons[unknown.to_numpy()] = f"unknown outcome label (expected one of {schema.OUTCOMES})"
+    return labels.astype(object).where(labels.notna(), np.nan), reasons
+
+
+def _problems(raw: pd.Series, reasons: pd.Series, column: str) -> list[RowProblem]:
+    bad = reasons[reasons != ""]
+    return [
+        RowProblem(int(row), column, _shown(raw.loc[row]), str(reason))
+        for row, reason in bad.items()
+    ]
+
+
+def _duplicate_ids(frame: pd.DataFrame) -> list[RowProblem]:
+    ids = frame[schema.ID_COLUMN]
+    repeated = ids.notna() & ids.duplicated(keep="first")
+    if not repeated.any():
+        return []
+    first_row = ids[ids.notna()].reset_index().drop_duplicates(schema.ID_COLUMN)
+    first_of = dict(zip(first_row[schema.ID_COLUMN], first_row["row"], strict=True))
+    return [
+        RowProblem(
+            int(row),
+            schema.ID_COLUMN,
+            str(value),
+            f"duplicate offer_id (first seen at row {first_of[value]})",
+        )
+        for row, value in ids[repeated].items()
+    ]
+
+
+def _shown(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)

@@ -1,0 +1,37 @@
+"""Test data built from the contract and the demo generator, never hand-typed tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from declinerisk.config import TrainConfig
+from declinerisk.sources import write_table
+from declinerisk.synthetic import demo_offers
+
+
+def make_offers(rows: int = 200, seed: int = 0, **overrides: Any) -> pd.DataFrame:
+    """Demo past offers, with whole columns overridden."""
+    frame = demo_offers(rows, seed)
+    for name, value in overrides.items():
+        frame[name] = value
+    return frame
+
+
+def write_demo(path: Path, rows: int, seed: int, *, open_: bool = False) -> Path:
+    write_table(demo_offers(rows, seed, open_=open_), path)
+    return path
+
+
+def fast_config(models_dir: Path, **updates: Any) -> TrainConfig:
+    """A small search grid, so end-to-end training stays a few seconds."""
+    data: dict[str, Any] = {
+        "models_dir": models_dir,
+        "logistic": {"C": [1.0]},
+        "boosting": {"learning_rate": [0.1], "max_leaf_nodes": [8], "max_iter": 200},
+        "tracking": {"enabled": False},
+    }
+    data.update(updates)
+    return TrainConfig.model_validate(data)
