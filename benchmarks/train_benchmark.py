@@ -1,0 +1,113 @@
+"""Wall time and peak memory of ``python -m declinerisk.train`` at 10k, 100k and 1M demo rows.
+
+Each run is a fresh process, so its peak resident memory is its own. The baseline is one bare
+``HistGradientBoostingClassifier.fit`` on the same rows, already typed (no reading,
+validation, selection, calibration, saving or tracking): the floor that the full run is
+measured against. Targets from the core issue: 1M rows in under 10 minutes and 4 GiB.
+
+Usage: ``python benchmarks/train_benchmark.py [--rows 10000 100000 1000000] [--threads 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BARE_FIT = """
+import sys
+from pathlib import Path
+from declinerisk.mapping import ColumnMapping
+from declinerisk.pipeline import boosting_pipeline
+from declinerisk.sources import read_table
+from declinerisk.split import declined
+from declinerisk.validation import validate_offers
+v = validate_offers(read_table(Path(sys.argv[1])), ColumnMapping(), source="x", purpose="train")
+import time
+start = time.perf_counter()
+boosting_pipeline(v.features, seed=0).fit(v.frame[v.features.names], declined(v.frame))
+print(time.perf_counter() - start)
+"""
+
+
+MEASURE = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stdout.write(done.stdout)
+sys.stderr.write(done.stderr)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(done.returncode)
+"""
+
+
+def _child(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MiB, and stdout of one command, in a process of its own."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    *output, peak_kib = done.stdout.strip().splitlines()
+    return wall, int(peak_kib) / 1024, "\n".join(output)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    print("| rows | full train: wall s | full train: peak MiB | bare HGB fit s | ratio |")
+    print("|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="declinerisk-bench-") as tmp:
+        work = Path(tmp)
+        for rows in sorted(args.rows):
+            data = work / f"offers_{rows}.csv"
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "declinerisk",
+                    "demo-data",
+                    "--rows",
+                    str(rows),
+                    "--seed",
+                    "1",
+                    "--out",
+                    str(data),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            wall, peak, _ = _child(
+                [
+                    sys.executable,
+                    "-m",
+                    "declinerisk.train",
+                    "--data",
+                    str(data),
+                    "--models-dir",
+                    str(work / "models"),
+                ],
+                {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"},
+            )
+            _, _, bare = _child([sys.executable, "-c", BARE_FIT, str(data)], env)
+            bare_s = float(bare.strip().splitlines()[-1])
+            print(
+                f"| {rows:,} | {wall:.1f} | {peak:,.0f} | {bare_s:.1f} | {wall / bare_s:.1f}x |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

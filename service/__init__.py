@@ -1,0 +1,1 @@
+"""The FastAPI layer: routes, request/response models, auth and the app factory."""

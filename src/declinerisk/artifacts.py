@@ -1,0 +1,272 @@
+"""Model folders: ``model.joblib`` plus ``manifest.json``, written atomically, verified on load.
+
+A folder is written under a temporary name and renamed into place only when complete;
+``models/latest`` is a symbolic link swapped in one ``rename``. A run that fails or is killed
+therefore leaves the previous folders and ``latest`` as they were. Loading checks the model
+file's SHA-256, the contract version and the scikit-learn version against the manifest
+before unpickling anything, and refuses a mismatch with a named error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sklearn.pipeline import Pipeline
+
+from declinerisk import __version__, schema
+from declinerisk.bands import RiskBands
+from declinerisk.errors import ChecksumMismatchError, IncompatibleModelError, ModelLoadError
+from declinerisk.schema import FeatureSet
+from declinerisk.sources import file_sha256
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+LATEST = "latest"
+TEMP_PREFIX = ".tmp-"
+LIBRARIES = ("scikit-learn", "numpy", "pandas", "joblib", "pyarrow")
+
+
+class DataFingerprint(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    sha256: str
+    rows_read: int
+    rows_invalid: int
+    rows_dropped: int
+    rows_fit: int
+    rows_calibration: int
+    rows_test: int
+    split: str
+
+
+class Manifest(BaseModel):
+    """Everything a model folder knows about itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    created_at: datetime
+    git_revision: str | None
+    schema_version: int
+    data: DataFingerprint
+    features: list[dict[str, Any]]
+    feature_summary: dict[str, dict[str, Any]]
+    estimator: dict[str, Any]
+    metrics: dict[str, dict[str, float]]
+    bands: dict[str, float]
+    libraries: dict[str, str]
+    notes: list[str]
+    model_sha256: str
+
+    @property
+    def feature_set(self) -> FeatureSet:
+        return FeatureSet.from_list(self.features)
+
+    @property
+    def risk_bands(self) -> RiskBands:
+        return RiskBands(**self.bands)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified model folder: the fitted pipeline and its manifest."""
+
+    pipeline: Pipeline
+    manifest: Manifest
+    path: Path
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def decline_probability(self, offers: pd.DataFrame) -> NDArray[np.float64]:
+        """Calibrated decline probabilities for validated, contract-typed offers."""
+        if offers.empty:
+            return np.empty(0, dtype=np.float64)
+        features = offers[self.manifest.feature_set.names]
+        return np.asarray(self.pipeline.predict_proba(features)[:, 1], dtype=np.float64)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "declinerisk": __version__}
+    for name in LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def git_revision(cwd: Path | None = None) -> str | None:
+    """The checked-out commit, or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def new_version(created_at: datetime, data_sha256: str, models_dir: Path) -> str:
+    """A sortable, unique folder name: creation time plus the start of the data's hash."""
+    base = f"{created_at:%Y%m%d-%H%M%S}-{data_sha256[:8]}"
+    version, n = base, 1
+    while (models_dir / version).exists():
+        n += 1
+        version = f"{base}-{n}"
+    return version
+
+
+def save_model(pipeline: Pipeline, fields: dict[str, Any], models_dir: Path) -> Path:
+    """Write ``pipeline`` and its manifest (``fields`` plus the model checksum) atomically.
+
+    Returns the new folder, ``models_dir / fields["version"]``. ``latest`` is not moved
+    here: call :func:`point_latest` once everything else about the run has succeeded.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(models_dir)
+    final = models_dir / str(fields["version"])
+    temporary = models_dir / f"{TEMP_PREFIX}{fields['version']}-{os.getpid()}"
+    temporary.mkdir()
+    try:
+        model_path = temporary / MODEL_FILE
+        joblib.dump(pipeline, model_path)
+        _fsync(model_path)
+        manifest = Manifest.model_validate({**fields, "model_sha256": file_sha256(model_path)})
+        _write_json(temporary / MANIFEST_FILE, manifest.model_dump(mode="json"))
+        _fsync(temporary)
+        temporary.rename(final)
+        _fsync(models_dir)
+        return final
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+def point_latest(models_dir: Path, folder: Path) -> None:
+    """Make ``models_dir/latest`` point at ``folder`` in one atomic rename."""
+    link = models_dir / f"{TEMP_PREFIX}{LATEST}-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(folder.name, target_is_directory=True)
+    link.replace(models_dir / LATEST)
+    _fsync(models_dir)
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{folder}: not a model folder (no {MANIFEST_FILE})")
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise ModelLoadError(f"{path}: manifest is malformed: {exc}") from exc
+
+
+def load_model(folder: Path) -> LoadedModel:
+    """The verified model in ``folder`` (``models/latest`` and other links are followed)."""
+    folder = folder.resolve()
+    manifest = read_manifest(folder)
+    model_path = folder / MODEL_FILE
+    if not model_path.is_file():
+        raise ModelLoadError(f"{folder}: {MODEL_FILE} is missing")
+    actual = file_sha256(model_path)
+    if actual != manifest.model_sha256:
+        raise ChecksumMismatchError(
+            f"{model_path}: SHA-256 {actual[:16]}... differs from the manifest's "
+            f"{manifest.model_sha256[:16]}...: the file is truncated or altered; "
+            "refusing to load it"
+        )
+    _check_compatible(manifest, folder)
+    pipeline = joblib.load(model_path)
+    expected = manifest.feature_set.names
+    found = list(getattr(pipeline, "feature_names_in_", []))
+    if found != expected:
+        raise IncompatibleModelError(
+            f"{folder}: the pipeline takes columns {found} but its manifest lists {expected}"
+        )
+    return LoadedModel(pipeline, manifest, folder)
+
+
+def _check_compatible(manifest: Manifest, folder: Path) -> None:
+    if manifest.schema_version != schema.SCHEMA_VERSION:
+        raise IncompatibleModelError(
+            f"{folder}: written for offer contract v{manifest.schema_version}, this install "
+            f"speaks v{schema.SCHEMA_VERSION}; retrain the model"
+        )
+    trained = manifest.libraries.get("scikit-learn", "")
+    installed = metadata.version("scikit-learn")
+    if _minor(trained) != _minor(installed):
+        raise IncompatibleModelError(
+            f"{folder}: trained with scikit-learn {trained}, this install has {installed}; "
+            "pickles do not cross scikit-learn releases safely: retrain, or install "
+            f"scikit-learn {_minor(trained)}.*"
+        )
+    for column in manifest.feature_set.columns:
+        known = schema.COLUMNS_BY_NAME.get(column.name)
+        if known is not None and (known.kind, known.role) != (column.kind, column.role):
+            raise IncompatibleModelError(
+                f"{folder}: column {column.name!r} was {column.kind}/{column.role} at training "
+                f"but the contract now says {known.kind}/{known.role}; retrain the model"
+            )
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    _fsync(path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(models_dir: Path) -> None:
+    """Remove half-written folders left by runs that were killed (their process is gone)."""
+    for path in models_dir.glob(f"{TEMP_PREFIX}*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            if path.is_symlink() or path.is_file():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

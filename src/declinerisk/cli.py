@@ -1,0 +1,109 @@
+"""The ``declinerisk`` command. Each subcommand imports what it needs when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from declinerisk.errors import DeclineRiskError
+
+DEFAULT_MODEL = "models/latest"
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from declinerisk.sources import write_table
+    from declinerisk.synthetic import demo_offers
+
+    frame = demo_offers(args.rows, args.seed, open_=args.open)
+    write_table(frame, args.out)
+    kind = "open" if args.open else "past"
+    print(f"wrote {len(frame):,} {kind} demo offers to {args.out}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from declinerisk import train
+
+    return train.main(args.train_args)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from declinerisk.mapping import load_mapping
+    from declinerisk.registry import load_reference
+    from declinerisk.scoring import score_file
+
+    model = load_reference(args.model)
+    mapping = load_mapping(args.mapping)
+    console = Console()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"Scoring {args.input}", total=None)
+        report = score_file(
+            model,
+            args.input,
+            args.out,
+            mapping,
+            keep_riskiest=args.show,
+            progress=lambda n: bar.advance(task, n),
+        )
+    console.print(
+        f"scored {report.rows_scored:,} of {report.rows_read:,} offers with model "
+        f"{model.version} into {report.output}; {report.rows_rejected:,} rejected rows "
+        f"listed in {report.errors}"
+    )
+    if args.show and len(report.riskiest):
+        table = Table(title=f"The {len(report.riskiest)} riskiest open offers")
+        for name in ("offer_id", "decline_probability", "risk_band"):
+            table.add_column(name)
+        for _, row in report.riskiest.iterrows():
+            table.add_row(
+                str(row["offer_id"]), f"{row['decline_probability']:.1%}", str(row["risk_band"])
+            )
+        console.print(table)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="declinerisk", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write realistic demo offers")
+    demo.add_argument("--rows", type=int, default=10_000)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", type=Path, required=True, help=".csv or .parquet")
+    demo.add_argument("--open", action="store_true", help="open offers (no outcome)")
+    demo.set_defaults(run=_demo_data)
+
+    train = sub.add_parser(
+        "train", help="train a model (same as python -m declinerisk.train)", add_help=False
+    )
+    train.add_argument("train_args", nargs=argparse.REMAINDER)
+    train.set_defaults(run=_train)
+
+    score = sub.add_parser("score", help="score open offers from a file")
+    score.add_argument("input", type=Path, help="CSV or Parquet of open offers")
+    score.add_argument("--out", type=Path, required=True, help="scored CSV to write")
+    score.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="model folder, models/latest, or models:/declinerisk@champion",
+    )
+    score.add_argument("--mapping", type=Path, default=None, help="column mapping TOML")
+    score.add_argument("--show", type=int, default=10, help="print this many riskiest offers")
+    score.set_defaults(run=_score)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except DeclineRiskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code

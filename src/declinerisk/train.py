@@ -1,0 +1,329 @@
+"""Train a decline-risk model: ``python -m declinerisk.train --data FILE``.
+
+``main`` parses arguments and sets up the console and tracking; ``run`` is a straight line:
+read, validate, split, select by cross-validation, fit, calibrate, evaluate, save, log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit, cross_val_score
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from declinerisk import schema
+from declinerisk.artifacts import (
+    DataFingerprint,
+    Manifest,
+    git_revision,
+    library_versions,
+    new_version,
+    point_latest,
+    save_model,
+    utc_now,
+)
+from declinerisk.bands import RiskBands
+from declinerisk.calibration import calibrated, choose_method
+from declinerisk.config import TrainConfig, load_config
+from declinerisk.errors import DeclineRiskError
+from declinerisk.evaluate import classification_metrics
+from declinerisk.mapping import ColumnMapping, load_mapping
+from declinerisk.pipeline import Candidate, baseline, candidates
+from declinerisk.schema import FeatureSet
+from declinerisk.sources import file_sha256, read_table
+from declinerisk.split import Split, declined, split_offers
+from declinerisk.summary import feature_summary
+from declinerisk.tracking import TrackingResult, log_training_run
+from declinerisk.validation import validate_offers
+
+SELECTION_METRIC = "roc_auc"
+
+
+@dataclass
+class TrainResult:
+    folder: Path
+    manifest: Manifest
+    tracking: TrackingResult | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Selection:
+    best: Candidate
+    scores: dict[str, float]
+
+
+def run(
+    config: TrainConfig,
+    data: Path,
+    mapping: ColumnMapping,
+    *,
+    drop_invalid: bool = False,
+    promote: bool = False,
+    tracking_uri: str | None = None,
+    console: Console | None = None,
+) -> TrainResult:
+    """Train, save and (when tracking is on) log one model; returns where it went."""
+    out = console or Console(quiet=True)
+    with out.status(f"Reading {data}"):
+        raw = read_table(data)
+        validated = validate_offers(raw, mapping, source=str(data), purpose="train")
+    notes = list(validated.notes)
+    offers = validated.frame
+    if validated.problems:
+        if not drop_invalid:
+            validated.raise_if_invalid()
+        offers = validated.valid()
+        notes.append(
+            f"dropped {len(validated.invalid_rows)} invalid rows of {len(raw)} (--drop-invalid)"
+        )
+    features = validated.features
+
+    def inputs(part: pd.DataFrame) -> pd.DataFrame:
+        # Only the model's inputs reach the pipeline: labels, ids and protected attributes
+        # never do, so the fitted pipeline cannot even ask for them.
+        return part[features.names]
+
+    split = split_offers(offers, config.split, config.seed)
+    notes.append(f"split: {split.method}")
+    for note in notes:
+        out.print(f"[yellow]note:[/] {note}")
+
+    selection = select(config, features, split, out)
+    best = selection.best
+    with out.status(f"Fitting {best.label}"):
+        fitted = best.build(features, config.seed).fit(inputs(split.fit), declined(split.fit))
+    calibration_x, calibration_y = inputs(split.calibration), declined(split.calibration)
+    with out.status("Choosing and fitting calibration"):
+        choice = choose_method(fitted, calibration_x, calibration_y, config.seed)
+        model = calibrated(fitted, calibration_x, calibration_y, choice.method)
+    with out.status("Fitting the baseline and evaluating"):
+        reference = baseline(config)
+        base = reference.build(features, config.seed).fit(inputs(split.fit), declined(split.fit))
+        base = calibrated(base, calibration_x, calibration_y, "sigmoid")
+        metrics = {
+            "test": _test_metrics(model, split.test, features),
+            "baseline_test": _test_metrics(base, split.test, features),
+            "cv": selection.scores,
+            "calibration_log_loss": choice.cross_fitted_log_loss,
+        }
+    bands = RiskBands.from_scores(
+        model.predict_proba(calibration_x)[:, 1],
+        config.bands.high_share,
+        config.bands.medium_share,
+    )
+    created = utc_now()
+    data_sha = file_sha256(data)
+    models_dir = config.models_dir
+    fields = {
+        "version": new_version(created, data_sha, models_dir),
+        "created_at": created,
+        "git_revision": git_revision(),
+        "schema_version": schema.SCHEMA_VERSION,
+        "data": DataFingerprint(
+            source=str(data),
+            sha256=data_sha,
+            rows_read=len(raw),
+            rows_invalid=len(validated.invalid_rows),
+            rows_dropped=len(raw) - len(offers),
+            rows_fit=len(split.fit),
+            rows_calibration=len(split.calibration),
+            rows_test=len(split.test),
+            split=split.method,
+        ),
+        "features": features.to_list(),
+        "feature_summary": feature_summary(split.training, features),
+        "estimator": {
+            "family": best.family,
+            "params": best.params,
+            "calibration": choice.method,
+            "baseline": reference.label,
+            "selection_metric": SELECTION_METRIC,
+        },
+        "metrics": metrics,
+        "bands": bands.to_dict(),
+        "libraries": library_versions(),
+        "notes": notes,
+    }
+    with out.status("Saving the model folder"):
+        folder = save_model(model, fields, models_dir)
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_bytes())
+    tracking = None
+    if config.tracking.enabled and tracking_uri:
+        with out.status("Logging to MLflow (run, model, registry alias)"):
+            tracking = log_training_run(
+                tracking_uri=tracking_uri,
+                config=config.tracking,
+                folder=folder,
+                manifest=manifest,
+                params=_params(config, best, choice.method, data),
+                test=split.test,
+                promote=promote,
+            )
+    point_latest(models_dir, folder)
+    return TrainResult(folder, manifest, tracking, notes)
+
+
+def select(config: TrainConfig, features: FeatureSet, split: Split, out: Console) -> Selection:
+    """The candidate with the best cross-validated ROC AUC on the fit part."""
+    rows = split.fit
+    if len(rows) > config.selection.max_rows:
+        rows = rows.sample(config.selection.max_rows, random_state=config.seed).sort_index()
+        rows = rows.loc[split.fit.index.intersection(rows.index)]
+    y = declined(rows)
+    folds: Any = (
+        TimeSeriesSplit(config.selection.cv_folds)
+        if schema.DATE_COLUMN in rows.columns
+        else StratifiedKFold(config.selection.cv_folds, shuffle=True, random_state=config.seed)
+    )
+    scores: dict[str, float] = {}
+    pool = candidates(config)
+    for i, candidate in enumerate(pool, start=1):
+        with out.status(f"Cross-validating {i}/{len(pool)}: {candidate.label}"):
+            pipe = candidate.build(features, config.seed)
+            result = cross_val_score(
+                pipe, rows[features.names], y, cv=folds, scoring=SELECTION_METRIC
+            )
+        scores[candidate.label] = float(np.mean(result))
+        out.print(f"  {candidate.label}: CV {SELECTION_METRIC} {scores[candidate.label]:.4f}")
+    best = max(pool, key=lambda c: scores[c.label])
+    return Selection(best, scores)
+
+
+def _test_metrics(model: Pipeline, test: pd.DataFrame, features: FeatureSet) -> dict[str, float]:
+    truth = test.get(schema.TRUE_PROBABILITY_COLUMN)
+    usable = truth if truth is not None and truth.notna().all() else None
+    probability = model.predict_proba(test[features.names])[:, 1]
+    return classification_metrics(declined(test), probability, usable)
+
+
+def _params(config: TrainConfig, best: Candidate, calibration: str, data: Path) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "data": str(data),
+        "family": best.family,
+        "calibration": calibration,
+        "seed": config.seed,
+        "test_fraction": config.split.test_fraction,
+        "calibration_fraction": config.split.calibration_fraction,
+        "cv_folds": config.selection.cv_folds,
+    }
+    params.update({f"model_{k}": v for k, v in best.params.items()})
+    return params
+
+
+def summary_table(result: TrainResult) -> Table:
+    """Test metrics of the model and the baseline, side by side."""
+    metrics = result.manifest.metrics
+    table = Table(title=f"declinerisk model {result.manifest.version}")
+    table.add_column("test metric")
+    table.add_column("model", justify="right")
+    table.add_column("baseline", justify="right")
+    for name in (
+        "roc_auc",
+        "bayes_roc_auc",
+        "pr_auc",
+        "brier",
+        "log_loss",
+        "ece",
+        "top_decile_capture",
+        "decline_rate",
+    ):
+        if name in metrics["test"]:
+            table.add_row(
+                name,
+                f"{metrics['test'][name]:.4f}",
+                f"{metrics['baseline_test'].get(name, float('nan')):.4f}",
+            )
+    return table
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m declinerisk.train",
+        description="Train a calibrated decline-risk model on past offers.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="CSV or Parquet export of past offers")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="training config TOML (default: training/config.toml if present)",
+    )
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        help="column mapping TOML for an export with its own column names",
+    )
+    p.add_argument(
+        "--drop-invalid",
+        action="store_true",
+        help="train without invalid rows (their count is reported) instead of stopping",
+    )
+    p.add_argument(
+        "--promote",
+        action="store_true",
+        help="make this model the registry's champion whatever its PR AUC",
+    )
+    p.add_argument("--models-dir", type=Path, default=None, help="override the config's models_dir")
+    p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console(stderr=False)
+    default_config = Path("training/config.toml")
+    try:
+        config = load_config(args.config or (default_config if default_config.is_file() else None))
+        if args.models_dir is not None:
+            config = config.model_copy(update={"models_dir": args.models_dir})
+        mapping = load_mapping(args.mapping)
+        tracking_uri = (
+            None
+            if args.no_tracking
+            else (os.environ.get("MLFLOW_TRACKING_URI") or config.tracking.tracking_uri)
+        )
+        with threadpool_limits(limits=config.threads):
+            result = run(
+                config,
+                args.data,
+                mapping,
+                drop_invalid=args.drop_invalid,
+                promote=args.promote,
+                tracking_uri=tracking_uri,
+                console=console,
+            )
+    except DeclineRiskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    console.print(summary_table(result))
+    estimator = result.manifest.estimator
+    console.print(
+        f"model: {estimator['family']} {estimator['params']}, "
+        f"calibration: {estimator['calibration']}"
+    )
+    console.print(f"bands: {result.manifest.bands}")
+    console.print(f"saved: {result.folder} (models/latest now points here)")
+    if result.tracking:
+        t = result.tracking
+        console.print(
+            f"MLflow: run {t.run_id} at {t.tracking_uri}; registered "
+            f"{t.registered_model} v{t.model_version} as {t.alias}: {t.reason}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""End-to-end training: a verified artifact near the Bayes AUC, logged and aliased in MLflow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from declinerisk.artifacts import LATEST, load_model
+from declinerisk.config import TrainConfig
+from declinerisk.errors import InvalidRowsError
+from declinerisk.mapping import ColumnMapping, Signals
+from declinerisk.tracking import CHALLENGER, CHAMPION, decide_alias
+from declinerisk.train import TrainResult, run
+from tests.factories import make_offers
+
+
+def test_trained_model_is_near_the_bayes_auc(trained: TrainResult) -> None:
+    test = trained.manifest.metrics["test"]
+    assert test["roc_auc"] >= test["bayes_roc_auc"] - 0.03
+    assert test["ece"] < 0.05
+    for name in ("pr_auc", "brier", "log_loss", "top_decile_capture"):
+        assert 0.0 < test[name] < 1.0
+    assert set(trained.manifest.metrics["baseline_test"]) == set(test)
+
+
+def test_artifact_loads_and_matches_the_manifest(trained: TrainResult) -> None:
+    model = load_model(trained.folder.parent / LATEST)
+    manifest = model.manifest
+    assert model.path == trained.folder.resolve()
+    assert (
+        manifest.data.rows_fit + manifest.data.rows_calibration + manifest.data.rows_test == 4_000
+    )
+    assert manifest.bands["high"] >= manifest.bands["medium"]
+    assert {"scikit-learn", "numpy", "pandas", "python"} <= set(manifest.libraries)
+    assert manifest.estimator["calibration"] in {"sigmoid", "isotonic"}
+    assert "time-ordered" in manifest.data.split
+
+
+def test_protected_attributes_never_change_a_score(trained: TrainResult) -> None:
+    model = load_model(trained.folder)
+    offers = make_offers(rows=300, seed=21)
+    flipped = offers.assign(gender="woman", age_band="50 and over")
+    assert "gender" not in model.pipeline.feature_names_in_
+    np.testing.assert_array_equal(
+        model.decline_probability(offers), model.decline_probability(flipped)
+    )
+
+
+def test_invalid_rows_stop_training_unless_dropped(tmp_path: Path, config: TrainConfig) -> None:
+    frame = make_offers(rows=3_000, seed=8).astype(object)
+    frame.loc[[5, 6], "days_in_process"] = -1
+    data = tmp_path / "offers.csv"
+    frame.to_csv(data, index=False)
+    with pytest.raises(InvalidRowsError):
+        run(config, data, ColumnMapping())
+    result = run(config, data, ColumnMapping(), drop_invalid=True)
+    assert result.manifest.data.rows_dropped == 2
+    assert any("dropped 2 invalid rows of 3000" in note for note in result.notes)
+
+
+def test_without_offer_date_the_split_falls_back_and_says_so(
+    tmp_path: Path, config: TrainConfig
+) -> None:
+    data = tmp_path / "offers.csv"
+    make_offers(rows=3_000, seed=2).drop(columns=["offer_date"]).to_csv(data, index=False)
+    result = run(config, data, ColumnMapping())
+    assert "stratified random split" in result.manifest.data.split
+
+
+def test_alias_rules() -> None:
+    assert decide_alias(0.5, None, promote=False).alias == CHAMPION
+    assert decide_alias(0.5, 0.5, promote=False).alias == CHAMPION
+    assert decide_alias(0.49, 0.5, promote=False).alias == CHALLENGER
+    assert decide_alias(0.1, 0.9, promote=True).alias == CHAMPION
+
+
+@pytest.mark.slow
+def test_champion_moves_only_for_a_model_at_least_as_good(
+    tmp_path: Path, config: TrainConfig, demo_csv: Path
+) -> None:
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracked = config.model_copy(
+        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
+    )
+    first = run(tracked, demo_csv, ColumnMapping(), tracking_uri=uri)
+    assert first.tracking is not None and first.tracking.alias == CHAMPION
+
+    weak = ColumnMapping(
+        signals=Signals(absent=["days_in_process", "comp_delta_pct", "competing_offers"])
+    )
+    second = run(tracked, demo_csv, weak, tracking_uri=uri)
+    assert second.tracking is not None and second.tracking.alias == CHALLENGER
+    assert "champion stays" in second.tracking.reason
+
+    forced = run(tracked, demo_csv, weak, tracking_uri=uri, promote=True)
+    assert forced.tracking is not None and forced.tracking.alias == CHAMPION
+
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    assert (
+        str(client.get_model_version_by_alias("declinerisk", CHAMPION).version)
+        == forced.tracking.model_version
+    )
+    assert (
+        str(client.get_model_version_by_alias("declinerisk", CHALLENGER).version)
+        == second.tracking.model_version
+    )
+    logged = client.get_run(first.tracking.run_id)
+    assert logged.data.metrics["test_pr_auc"] == pytest.approx(
+        first.manifest.metrics["test"]["pr_auc"]
+    )
+    assert logged.data.params["family"] == first.manifest.estimator["family"]
+
+    from declinerisk.registry import load_reference
+
+    champion = load_reference("models:/declinerisk@champion", tracking_uri=uri)
+    assert champion.version == forced.manifest.version
+    pyfunc = mlflow.pyfunc.load_model(f"models:/declinerisk/{first.tracking.model_version}")
+    offers = make_offers(rows=5, seed=3)[["offer_id", *first.manifest.feature_set.names]]
+    predicted = pyfunc.predict(offers)
+    assert list(predicted.columns) == ["decline_probability"]
+    assert predicted["decline_probability"].between(0, 1).all()
+
+
+def test_missing_column_exits_non_zero_naming_column_and_file(tmp_path: Path) -> None:
+    data = tmp_path / "offers.csv"
+    make_offers(rows=100).drop(columns=["comp_delta_pct"]).to_csv(data, index=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "declinerisk.train",
+            "--data",
+            str(data),
+            "--no-tracking",
+            "--models-dir",
+            str(tmp_path / "models"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "comp_delta_pct" in done.stderr and str(data) in done.stderr
+    assert not (tmp_path / "models").exists()
