@@ -15,50 +15,25 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import run_measured
 
 BARE_FIT = """
 import sys
+import time
 from pathlib import Path
+
 from declinerisk.mapping import ColumnMapping
 from declinerisk.pipeline import boosting_pipeline
 from declinerisk.sources import read_table
 from declinerisk.split import declined
 from declinerisk.validation import validate_offers
 v = validate_offers(read_table(Path(sys.argv[1])), ColumnMapping(), source="x", purpose="train")
-import time
 start = time.perf_counter()
 boosting_pipeline(v.features, seed=0).fit(v.frame[v.features.names], declined(v.frame))
 print(time.perf_counter() - start)
 """
-
-
-MEASURE = """
-import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-sys.stdout.write(done.stdout)
-sys.stderr.write(done.stderr)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(done.returncode)
-"""
-
-
-def _child(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB, and stdout of one command, in a process of its own."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    *output, peak_kib = done.stdout.strip().splitlines()
-    return wall, int(peak_kib) / 1024, "\n".join(output)
 
 
 def main() -> None:
@@ -89,7 +64,7 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-            wall, peak, _ = _child(
+            wall, peak, _ = run_measured(
                 [
                     sys.executable,
                     "-m",
@@ -101,7 +76,7 @@ def main() -> None:
                 ],
                 {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{work}/mlflow.db"},
             )
-            _, _, bare = _child([sys.executable, "-c", BARE_FIT, str(data)], env)
+            _, _, bare = run_measured([sys.executable, "-c", BARE_FIT, str(data)], env)
             bare_s = float(bare.strip().splitlines()[-1])
             print(
                 f"| {rows:,} | {wall:.1f} | {peak:,.0f} | {bare_s:.1f} | {wall / bare_s:.1f}x |",

@@ -35,3 +35,11 @@ def fast_config(models_dir: Path, **updates: Any) -> TrainConfig:
     }
     data.update(updates)
     return TrainConfig.model_validate(data)
+
+
+def typical_offer(summary: dict[str, dict[str, Any]], **overrides: Any) -> pd.DataFrame:
+    """One open offer whose every feature sits at its typical training value."""
+    row: dict[str, Any] = {"offer_id": "typical-1"}
+    row.update({name: entry["typical"] for name, entry in summary.items()})
+    row.update(overrides)
+    return pd.DataFrame([row], index=pd.RangeIndex(1, 2, name="row"))

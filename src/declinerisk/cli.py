@@ -31,39 +31,61 @@ def _train(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from declinerisk.actions import load_playbook
     from declinerisk.mapping import load_mapping
     from declinerisk.registry import load_reference
-    from declinerisk.scoring import score_file
+    from declinerisk.scoring import Scorer, score_file
+    from declinerisk.sources import count_rows
 
-    model = load_reference(args.model)
+    scorer = Scorer(load_reference(args.model), load_playbook(args.playbook))
     mapping = load_mapping(args.mapping)
     console = Console()
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task(f"Scoring {args.input}", total=None)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"Scoring {args.input}", total=count_rows(args.input))
         report = score_file(
-            model,
+            scorer,
             args.input,
             args.out,
             mapping,
+            reasons=not args.no_reasons,
             keep_riskiest=args.show,
             progress=lambda n: bar.advance(task, n),
         )
+    rejected = f"{report.rows_rejected:,} row{'' if report.rows_rejected == 1 else 's'}"
     console.print(
         f"scored {report.rows_scored:,} of {report.rows_read:,} offers with model "
-        f"{model.version} into {report.output}; {report.rows_rejected:,} rejected rows "
-        f"listed in {report.errors}"
+        f"{scorer.version} into {report.output}; {rejected} rejected "
+        f"(listed with row numbers and reasons in {report.errors})",
+        highlight=False,
+        soft_wrap=True,
     )
     if args.show and len(report.riskiest):
-        table = Table(title=f"The {len(report.riskiest)} riskiest open offers")
-        for name in ("offer_id", "decline_probability", "risk_band"):
+        table = Table(title=f"The {len(report.riskiest)} riskiest offers")
+        for name in (
+            "offer",
+            "decline risk",
+            "band",
+            *(("top reason", "action") if not args.no_reasons else ()),
+        ):
             table.add_column(name)
         for _, row in report.riskiest.iterrows():
-            table.add_row(
-                str(row["offer_id"]), f"{row['decline_probability']:.1%}", str(row["risk_band"])
-            )
+            cells = [
+                str(row["offer_id"]),
+                f"{row['decline_probability']:.0%}",
+                str(row["risk_band"]),
+            ]
+            if not args.no_reasons:
+                cells += [str(row["reason_1_sentence"]), str(row["action"])]
+            table.add_row(*cells)
         console.print(table)
     return 0
 
@@ -94,6 +116,15 @@ def parser() -> argparse.ArgumentParser:
         help="model folder, models/latest, or models:/declinerisk@champion",
     )
     score.add_argument("--mapping", type=Path, default=None, help="column mapping TOML")
+    score.add_argument(
+        "--playbook",
+        type=Path,
+        default=None,
+        help="playbook TOML with your own wording (default: the shipped one)",
+    )
+    score.add_argument(
+        "--no-reasons", action="store_true", help="probabilities and bands only (faster)"
+    )
     score.add_argument("--show", type=int, default=10, help="print this many riskiest offers")
     score.set_defaults(run=_score)
     return p

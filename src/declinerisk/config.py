@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -21,7 +22,12 @@ class SplitConfig(_Section):
     )
 
 
+Family = Literal["logistic_regression", "gradient_boosting"]
+FAMILIES: tuple[Family, ...] = ("logistic_regression", "gradient_boosting")
+
+
 class SelectionConfig(_Section):
+    families: list[Family] = Field(default_factory=lambda: list(FAMILIES), min_length=1)
     cv_folds: int = Field(3, ge=2, le=10)
     max_rows: int = Field(
         200_000, ge=1_000, description="cross-validation runs on at most this many training rows"

@@ -65,6 +65,15 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             yield batch.to_pandas()
 
 
+def count_rows(path: Path) -> int | None:
+    """Data rows in ``path`` when known without reading it (Parquet metadata), else None."""
+    if table_format(path) != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of the file's bytes, the fingerprint a manifest records for its data."""
     digest = hashlib.sha256()

@@ -126,7 +126,7 @@ def validate_offers(
 
 def _parse(
     col: Column, values: pd.Series, mapping: ColumnMapping, purpose: Purpose
-) -> tuple[pd.Series, pd.Series]:
+) -> tuple[pd.Series, _Reasons]:
     """The typed values of one column and, per row, the reason it is invalid ("" if valid)."""
     if col.kind in (Kind.NUMBER, Kind.INTEGER):
         return _parse_number(col, values)
@@ -143,18 +143,42 @@ def _parse(
     return text, reasons
 
 
-def _reasons(index: pd.Index) -> pd.Series:
-    return pd.Series("", index=index, dtype=object)
+class _Reasons:
+    """Why each row of one column is invalid: a small code per row, "" when valid.
+
+    ``reasons[mask] = "text"`` flags rows; a later flag replaces an earlier one.
+    """
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.codes = np.zeros(len(index), dtype=np.int8)
+        self.texts = [""]
+
+    def __setitem__(self, mask: np.ndarray, reason: str) -> None:
+        if reason not in self.texts:
+            self.texts.append(reason)
+        self.codes[np.asarray(mask, dtype=bool)] = self.texts.index(reason)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.asarray(self.codes == 0)
+
+
+def _reasons(index: pd.Index) -> _Reasons:
+    return _Reasons(index)
 
 
 def _text(values: pd.Series) -> pd.Series:
     """Stripped strings as objects, with missing as NaN (what scikit-learn's encoders expect)."""
-    text = values.astype("string").str.strip()
-    text = text.mask(text == "")
-    return text.astype(object).where(text.notna(), np.nan)
+    # Clean each distinct value once (vectorised), then spread the results over the rows.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    cleaned = pd.Series(pd.Index(uniques).astype(str), dtype="string").str.strip()
+    cleaned = cleaned.mask(cleaned == "")
+    table = np.append(cleaned.to_numpy(dtype=object, na_value=np.nan), np.nan)
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
-def _parse_number(col: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _parse_number(col: Column, values: pd.Series) -> tuple[pd.Series, _Reasons]:
     given = values.notna()
     if values.dtype == bool:
         values = values.astype(float)
@@ -171,22 +195,28 @@ def _parse_number(col: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]
     if col.kind is Kind.INTEGER:
         fractional = ok & (np.floor(numbers.to_numpy()) != numbers.to_numpy())
         reasons[fractional] = "must be a whole number"
-    return numbers.where(reasons == "", np.nan), reasons
+    return numbers.where(reasons.ok, np.nan), reasons
 
 
-def _parse_boolean(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    words = values.astype("string").str.strip().str.lower()
-    result = pd.Series(np.nan, index=values.index, dtype=float)
-    result[words.isin(TRUE_WORDS).fillna(False).to_numpy()] = 1.0
-    result[words.isin(FALSE_WORDS).fillna(False).to_numpy()] = 0.0
+def _parse_boolean(values: pd.Series) -> tuple[pd.Series, _Reasons]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.asarray([*(_truth(u) for u in uniques), np.nan], dtype=float)
+    result = pd.Series(table[codes], index=values.index, dtype=float)
     reasons = _reasons(values.index)
     reasons[(values.notna() & result.isna()).to_numpy()] = "not a yes/no value"
     return result, reasons
 
 
+def _truth(value: object) -> float:
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return 1.0
+    return 0.0 if word in FALSE_WORDS else np.nan
+
+
 def _parse_date(
     values: pd.Series, date_format: str | None, purpose: Purpose
-) -> tuple[pd.Series, pd.Series]:
+) -> tuple[pd.Series, _Reasons]:
     dates = pd.to_datetime(values, format=date_format or "ISO8601", errors="coerce")
     reasons = _reasons(values.index)
     reasons[(values.notna() & dates.isna()).to_numpy()] = (
@@ -197,7 +227,7 @@ def _parse_date(
     return dates, reasons
 
 
-def _parse_label(values: pd.Series, purpose: Purpose) -> tuple[pd.Series, pd.Series]:
+def _parse_label(values: pd.Series, purpose: Purpose) -> tuple[pd.Series, _Reasons]:
     labels = values.astype("string").str.strip().str.lower()
     reasons = _reasons(values.index)
     if purpose == "train":
@@ -207,11 +237,12 @@ def _parse_label(values: pd.Series, purpose: Purpose) -> tuple[pd.Series, pd.Ser
     return labels.astype(object).where(labels.notna(), np.nan), reasons
 
 
-def _problems(raw: pd.Series, reasons: pd.Series, column: str) -> list[RowProblem]:
-    bad = reasons[reasons != ""]
+def _problems(raw: pd.Series, reasons: _Reasons, column: str) -> list[RowProblem]:
+    bad = np.flatnonzero(~reasons.ok)
+    rows = reasons.index[bad]
     return [
-        RowProblem(int(row), column, _shown(raw.loc[row]), str(reason))
-        for row, reason in bad.items()
+        RowProblem(int(row), column, _shown(raw.iloc[position]), reasons.texts[code])
+        for row, position, code in zip(rows, bad, reasons.codes[bad], strict=True)
     ]
 
 

@@ -1,0 +1,116 @@
+"""Batch scoring: every row is scored or reported, never lost; reasons and actions on each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from declinerisk.artifacts import load_model
+from declinerisk.mapping import ColumnMapping
+from declinerisk.scoring import Scorer, errors_path, score_file
+from declinerisk.synthetic import demo_offers
+from declinerisk.train import TrainResult
+
+
+@pytest.fixture(scope="module")
+def scorer(trained: TrainResult) -> Scorer:
+    return Scorer(load_model(trained.folder))
+
+
+def _open_offers(tmp_path: Path, rows: int, name: str = "open.csv") -> tuple[Path, pd.DataFrame]:
+    frame = demo_offers(rows, seed=13, open_=True).astype(object)
+    return tmp_path / name, frame
+
+
+def test_seven_invalid_rows_of_a_thousand(tmp_path: Path, scorer: Scorer) -> None:
+    path, frame = _open_offers(tmp_path, 1_000)
+    bad_positions = [3, 50, 51, 200, 499, 777, 998]
+    frame.loc[3, "days_in_process"] = -4
+    frame.loc[50, "comp_delta_pct"] = "n/a please"
+    frame.loc[51, "competing_offers"] = 2.5
+    frame.loc[200, "interview_experience"] = 11
+    frame.loc[499, "counteroffer_expected"] = "perhaps"
+    frame.loc[777, "offer_id"] = frame.loc[10, "offer_id"]
+    frame.loc[998, "offer_id"] = None
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    report = score_file(scorer, path, out, ColumnMapping(), chunk_rows=300)
+    assert (report.rows_read, report.rows_scored, report.rows_rejected) == (1_000, 993, 7)
+    scored = pd.read_csv(out)
+    errors = pd.read_csv(errors_path(out))
+    assert len(scored) == 993
+    assert sorted(errors["row"]) == [p + 1 for p in bad_positions]
+    assert not set(scored["offer_id"]) & set(frame.loc[bad_positions[:5], "offer_id"])
+
+
+def test_a_duplicate_in_a_later_chunk_is_reported(tmp_path: Path, scorer: Scorer) -> None:
+    path, frame = _open_offers(tmp_path, 500)
+    frame.loc[450, "offer_id"] = frame.loc[5, "offer_id"]
+    frame.to_csv(path, index=False)
+    report = score_file(scorer, path, tmp_path / "s.csv", ColumnMapping(), chunk_rows=100)
+    errors = pd.read_csv(errors_path(tmp_path / "s.csv"))
+    assert report.rows_scored + report.rows_rejected == 500
+    assert list(errors["row"]) == [451]
+    assert "duplicate offer_id" in errors["reason"][0]
+
+
+def test_every_open_demo_offer_gets_band_three_reasons_and_an_action(
+    tmp_path: Path, scorer: Scorer
+) -> None:
+    path, frame = _open_offers(tmp_path, 2_000, "open.parquet")
+    frame.infer_objects().to_parquet(path)
+    out = tmp_path / "scored.csv"
+    report = score_file(scorer, path, out, ColumnMapping(), chunk_rows=700)
+    scored = pd.read_csv(out)
+    assert report.rows_scored == len(scored) == 2_000
+    assert set(scored["risk_band"]) <= {"high", "medium", "low"}
+    assert scored["decline_probability"].between(0, 1).all()
+    for rank in (1, 2, 3):
+        assert scored[f"reason_{rank}_sentence"].str.len().gt(10).all()
+        assert scored[f"reason_{rank}_column"].notna().all()
+    assert scored["action"].str.len().gt(10).all()
+    assert (scored["reason_1_contribution"] >= scored["reason_2_contribution"]).all()
+    assert (scored["reason_2_contribution"] >= scored["reason_3_contribution"]).all()
+
+
+def test_without_reasons_the_probabilities_are_the_same(tmp_path: Path, scorer: Scorer) -> None:
+    path, frame = _open_offers(tmp_path, 400)
+    frame.to_csv(path, index=False)
+    score_file(scorer, path, tmp_path / "a.csv", ColumnMapping())
+    score_file(scorer, path, tmp_path / "b.csv", ColumnMapping(), reasons=False)
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    assert "reason_1_column" not in b.columns
+    pd.testing.assert_series_equal(a["decline_probability"], b["decline_probability"])
+
+
+def test_score_command_reports_counts_and_writes_files(
+    tmp_path: Path, trained: TrainResult
+) -> None:
+    path, frame = _open_offers(tmp_path, 300)
+    frame.loc[7, "days_in_process"] = -1
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "declinerisk",
+            "score",
+            str(path),
+            "--out",
+            str(out),
+            "--model",
+            str(trained.folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "scored 299 of 300 offers" in done.stdout
+    assert "1 row rejected" in done.stdout
+    assert len(pd.read_csv(out)) == 299
