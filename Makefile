@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO := data/demo
 ROWS ?= 50000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The demo's API key; set DECLINERISK_API_KEY_HASHES yourself for anything real.
+DEMO_KEY ?= demo-key-change-me
 
 .PHONY: install run demo-data train score test lint typecheck unit benchmark clean
 
@@ -16,8 +20,13 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # The main job on the embedded default: demo data, a model (trained only when none exists),
-# then the open demo offers scored, riskiest first.
-run: $(INSTALLED) models/latest/manifest.json $(DEMO)/open_offers.csv
+# the open demo offers scored (riskiest printed), then the service on $(HOST):$(PORT).
+run: score
+	DECLINERISK_API_KEY_HASHES="$${DECLINERISK_API_KEY_HASHES:-$$($(BIN)/python -c \
+	  'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())' '$(DEMO_KEY)')}" \
+	  $(BIN)/declinerisk serve --host $(HOST) --port $(PORT)
+
+score: $(INSTALLED) models/latest/manifest.json $(DEMO)/open_offers.csv
 	$(BIN)/declinerisk score $(DEMO)/open_offers.csv --out out/open_offers_scored.csv
 
 demo-data: $(DEMO)/offers.csv $(DEMO)/open_offers.csv
@@ -51,4 +60,4 @@ benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/train_benchmark.py
 
 clean:
-	rm -rf $(VENV) data out mlflow.db mlruns
+	rm -rf $(VENV) data out mlflow.db mlruns declinerisk.db* declinerisk.spool.jsonl

@@ -90,6 +90,27 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from pydantic import ValidationError
+    from service.settings import ServiceSettings
+
+    try:
+        ServiceSettings()  # fail here, once, with a readable message, not in every worker
+    except ValidationError as exc:
+        print(f"error: invalid DECLINERISK_* settings:\n{exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "service.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="declinerisk", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -127,6 +148,13 @@ def parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--show", type=int, default=10, help="print this many riskiest offers")
     score.set_defaults(run=_score)
+
+    serve = sub.add_parser("serve", help="run the scoring service (settings: DECLINERISK_*)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
     return p
 
 

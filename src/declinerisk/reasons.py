@@ -8,6 +8,7 @@ per distinct value, so a million rows cost a few thousand string formats, not mi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,34 @@ class ReasonWriter:
                 actions[rows & positive] = self.playbook.action_for(name, 1.0, str(band))
                 actions[rows & ~positive] = self.playbook.action_for(name, 0.0, str(band))
         return actions
+
+    def reasons_of_record(
+        self, contributions: np.ndarray, record: Mapping[str, Any]
+    ) -> list[Reason]:
+        """The top reasons of one plain record, ranked as :meth:`table` ranks them."""
+        order = np.argsort(-contributions, kind="stable")[:TOP]
+        found = []
+        for j in order:
+            name = self.features.names[j]
+            value = record.get(name)
+            if isinstance(value, str):
+                value = value.strip() or None
+            text = render_value(self.features[name], value)
+            found.append(
+                Reason(
+                    name,
+                    text,
+                    self._typical[name],
+                    float(contributions[j]),
+                    self.sentence(name, text),
+                )
+            )
+        return found
+
+    def action(self, reasons: list[Reason], band: str) -> str:
+        if not reasons:
+            return self.playbook.no_risk.action
+        return self.playbook.action_for(reasons[0].column, reasons[0].contribution, band)
 
     def reasons(self, table_row: pd.Series) -> list[Reason]:
         """The reasons of one row of :meth:`table`, as objects."""

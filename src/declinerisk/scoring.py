@@ -8,9 +8,10 @@ row number and reason, and ``scored + rejected == rows read`` always holds.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,11 @@ import pyarrow.csv as pacsv
 
 from declinerisk import schema
 from declinerisk.actions import Playbook, load_playbook
-from declinerisk.artifacts import LoadedModel
+from declinerisk.artifacts import LoadedModel, Manifest
 from declinerisk.errors import RowProblem
 from declinerisk.explain import Explainer
 from declinerisk.mapping import ColumnMapping
-from declinerisk.reasons import ReasonWriter
+from declinerisk.reasons import Reason, ReasonWriter
 from declinerisk.sources import iter_table, table_format
 from declinerisk.validation import ValidatedOffers, validate_offers
 
@@ -31,11 +32,44 @@ CHUNK_ROWS = 100_000
 ERROR_COLUMNS = ["row", "column", "value", "reason"]
 
 
-class Scorer:
-    """A loaded model with its explainer and playbook, ready to score contract-typed offers."""
+@dataclass(frozen=True)
+class ScoredOffer:
+    """What a recruiter sees for one offer."""
 
-    def __init__(self, model: LoadedModel, playbook: Playbook | None = None) -> None:
+    offer_id: str
+    decline_probability: float
+    risk_band: str
+    reasons: list[Reason]
+    action: str
+    model_version: str
+    warnings: list[str]
+
+
+class Predictor(Protocol):
+    """What the service needs from a model: the real one is :class:`Scorer`."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def manifest(self) -> Manifest: ...
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]: ...
+
+
+class Scorer:
+    """A loaded model with its explainer and playbook, ready to score contract-typed offers.
+
+    ``score`` takes a validated frame (batch files); ``score_records`` takes plain records
+    whose values already passed the contract (the service) and, up to ``fast_path_max``
+    records, scores them without pandas, to the same probabilities.
+    """
+
+    def __init__(
+        self, model: LoadedModel, playbook: Playbook | None = None, fast_path_max: int = 64
+    ) -> None:
         self.model = model
+        self.fast_path_max = fast_path_max
         self.features = model.manifest.feature_set
         self.bands = model.manifest.risk_bands
         self.explainer = Explainer(model.pipeline, self.features)
@@ -46,6 +80,67 @@ class Scorer:
     @property
     def version(self) -> str:
         return self.model.version
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.model.manifest
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
+        if len(records) <= self.fast_path_max:
+            return self._score_few(records)
+        return self._score_many(records)
+
+    def _score_few(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
+        contributions = self.explainer.contributions_of_records(records)
+        probabilities = self.explainer.probability(contributions.raw)
+        scored = []
+        for i, record in enumerate(records):
+            probability = float(probabilities[i])
+            band = self.bands.band(probability)
+            reasons = self.writer.reasons_of_record(contributions.values[i], record)
+            scored.append(
+                ScoredOffer(
+                    offer_id=str(record[schema.ID_COLUMN]),
+                    decline_probability=probability,
+                    risk_band=band,
+                    reasons=reasons,
+                    action=self.writer.action(reasons, band),
+                    model_version=self.version,
+                    warnings=self._warnings(record),
+                )
+            )
+        return scored
+
+    def _score_many(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
+        frame = pd.DataFrame.from_records(list(records))
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+        validated = self.validate(frame, ColumnMapping(), "request")
+        validated.raise_if_invalid()
+        table = self.score(validated.frame)
+        return [
+            ScoredOffer(
+                offer_id=str(row[schema.ID_COLUMN]),
+                decline_probability=float(row["decline_probability"]),
+                risk_band=str(row["risk_band"]),
+                reasons=self.writer.reasons(row),
+                action=str(row["action"]),
+                model_version=self.version,
+                warnings=self._warnings(record),
+            )
+            for record, (_, row) in zip(records, table.iterrows(), strict=True)
+        ]
+
+    def _warnings(self, record: Mapping[str, Any]) -> list[str]:
+        warnings = [
+            f"{name}: value not seen in training, scored as an unknown category"
+            for name in self.explainer.unknown_categories_of_record(record)
+        ]
+        warnings += [
+            f"{c.name}: not given, scored as not recorded"
+            for c in self.features.columns
+            if c.role is not schema.Role.OPTIONAL and record.get(c.name) is None
+        ]
+        return warnings
 
     def validate(self, raw: pd.DataFrame, mapping: ColumnMapping, source: str) -> ValidatedOffers:
         return validate_offers(raw, mapping, source=source, purpose="score", features=self.features)

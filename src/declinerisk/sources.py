@@ -65,6 +65,37 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             yield batch.to_pandas()
 
 
+def is_database_url(source: str | Path) -> bool:
+    return "://" in str(source)
+
+
+def safe_source(source: str | Path) -> str:
+    """How to name ``source`` in messages and manifests: database URLs lose their password."""
+    if not is_database_url(source):
+        return str(source)
+    from sqlalchemy.engine import make_url
+
+    return make_url(str(source)).render_as_string(hide_password=True)
+
+
+def read_offers(source: str | Path) -> tuple[pd.DataFrame, str]:
+    """Past offers from a file or from the service's store (a database URL), and their SHA-256.
+
+    The store gives the last inputs scored for each offer joined with its recorded outcome.
+    """
+    if not is_database_url(source):
+        path = Path(source)
+        return read_table(path), file_sha256(path) if path.is_file() else ""
+    from declinerisk.store import open_store
+
+    store = open_store(str(source))
+    try:
+        frame = store.training_frame()
+    finally:
+        store.engine.dispose()
+    return frame, store.fingerprint(frame)
+
+
 def count_rows(path: Path) -> int | None:
     """Data rows in ``path`` when known without reading it (Parquet metadata), else None."""
     if table_format(path) != "parquet":

@@ -41,7 +41,7 @@ from declinerisk.evaluate import classification_metrics
 from declinerisk.mapping import ColumnMapping, load_mapping
 from declinerisk.pipeline import Candidate, baseline, candidates
 from declinerisk.schema import FeatureSet
-from declinerisk.sources import file_sha256, read_table
+from declinerisk.sources import read_offers, safe_source
 from declinerisk.split import Split, declined, split_offers
 from declinerisk.summary import feature_summary
 from declinerisk.tracking import TrackingResult, log_training_run
@@ -66,7 +66,7 @@ class Selection:
 
 def run(
     config: TrainConfig,
-    data: Path,
+    data: Path | str,
     mapping: ColumnMapping,
     *,
     drop_invalid: bool = False,
@@ -77,8 +77,8 @@ def run(
     """Train, save and (when tracking is on) log one model; returns where it went."""
     out = console or Console(quiet=True)
     with out.status(f"Reading {data}"):
-        raw = read_table(data)
-        validated = validate_offers(raw, mapping, source=str(data), purpose="train")
+        raw, data_sha = read_offers(data)
+        validated = validate_offers(raw, mapping, source=safe_source(data), purpose="train")
     notes = list(validated.notes)
     offers = validated.frame
     if validated.problems:
@@ -124,7 +124,6 @@ def run(
         config.bands.medium_share,
     )
     created = utc_now()
-    data_sha = file_sha256(data)
     models_dir = config.models_dir
     fields = {
         "version": new_version(created, data_sha, models_dir),
@@ -132,7 +131,7 @@ def run(
         "git_revision": git_revision(),
         "schema_version": schema.SCHEMA_VERSION,
         "data": DataFingerprint(
-            source=str(data),
+            source=safe_source(data),
             sha256=data_sha,
             rows_read=len(raw),
             rows_invalid=len(validated.invalid_rows),
@@ -208,9 +207,11 @@ def _test_metrics(model: Pipeline, test: pd.DataFrame, features: FeatureSet) -> 
     return classification_metrics(declined(test), probability, usable)
 
 
-def _params(config: TrainConfig, best: Candidate, calibration: str, data: Path) -> dict[str, Any]:
+def _params(
+    config: TrainConfig, best: Candidate, calibration: str, data: Path | str
+) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "data": str(data),
+        "data": safe_source(data),
         "family": best.family,
         "calibration": calibration,
         "seed": config.seed,
@@ -253,7 +254,12 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m declinerisk.train",
         description="Train a calibrated decline-risk model on past offers.",
     )
-    p.add_argument("--data", type=Path, required=True, help="CSV or Parquet export of past offers")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="CSV or Parquet export of past offers, or the service's store as a database URL "
+        "(sqlite:///declinerisk.db, postgresql+psycopg://...): scored offers with outcomes",
+    )
     p.add_argument(
         "--config",
         type=Path,

@@ -1,0 +1,83 @@
+"""The app factory: ``create_app(settings)`` builds a FastAPI app; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from declinerisk import __version__
+from declinerisk.actions import load_playbook
+from declinerisk.recorder import ScoreRecorder
+from declinerisk.registry import is_mlflow_uri, load_reference
+from declinerisk.scoring import Predictor, Scorer
+from declinerisk.store import open_store
+from service import errors
+from service.limits import BodySizeLimit
+from service.metrics import ServiceMetrics
+from service.routes import admin, health, model, outcomes, scores, webhooks
+from service.settings import ServiceSettings
+from service.state import ModelSlot, Runtime
+
+log = logging.getLogger("declinerisk.service")
+
+Loader = Callable[[str | None], Predictor]
+
+
+def model_loader(settings: ServiceSettings) -> Loader:
+    """Loads the configured model, or a named folder inside the models folder, verified."""
+    playbook = load_playbook(settings.playbook)
+
+    def load(version: str | None) -> Predictor:
+        reference = settings.model if version is None else str(settings.models_dir / version)
+        if version is None and not is_mlflow_uri(reference):
+            reference = str(Path(reference))
+        loaded = load_reference(reference, tracking_uri=settings.mlflow_tracking_uri)
+        return Scorer(loaded, playbook, fast_path_max=settings.fast_path_max_offers)
+
+    return load
+
+
+def create_app(settings: ServiceSettings | None = None, loader: Loader | None = None) -> FastAPI:
+    """The service. ``loader`` replaces model loading (tests pass a fake predictor)."""
+    settings = settings or ServiceSettings()
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings.database_url)
+        recorder = ScoreRecorder(store, settings.spool_path, on_failure=metrics.store_failures.inc)
+        slot = ModelSlot(loader or model_loader(settings))
+        current = slot.load()
+        metrics.serving(current.version)
+        log.info("serving model %s", current.version)
+        app.state.runtime = Runtime(slot, store, recorder, metrics)
+        try:
+            yield
+        finally:
+            recorder.close()
+            store.engine.dispose()
+
+    app = FastAPI(
+        title="declinerisk",
+        version=__version__,
+        summary="Offer-decline risk for open offers: probability, band, reasons and action.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for router in (
+        scores.router,
+        model.router,
+        outcomes.router,
+        webhooks.router,
+        admin.router,
+        health.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.middleware)  # type: ignore[arg-type]
+    return app

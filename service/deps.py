@@ -1,0 +1,36 @@
+"""Typed dependencies: handlers name what they need, the app state provides it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from declinerisk.scoring import Predictor
+from declinerisk.store import Store
+from service.settings import ServiceSettings
+from service.state import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+def get_predictor(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Predictor:
+    return runtime.models.current
+
+
+def get_store(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Store:
+    return runtime.store
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+StoreDep = Annotated[Store, Depends(get_store)]

@@ -1,0 +1,103 @@
+"""POST /v1/scores: score one or many open offers."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
+
+from declinerisk.scoring import ScoredOffer
+from service.auth import Authenticated
+from service.deps import PredictorDep, RuntimeDep, SettingsDep
+from service.errors import ErrorBody
+from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse
+
+router = APIRouter(prefix="/v1", tags=["scores"])
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing or invalid API key"},
+    413: {"model": ErrorBody, "description": "body over the size limit"},
+    422: {"model": ErrorBody, "description": "field-level validation errors"},
+    503: {"model": ErrorBody, "description": "no model loaded"},
+}
+
+
+@router.post("/scores", response_model=ScoresResponse, responses=REFUSALS)
+def score_offers(
+    request: ScoresRequest,
+    _: Authenticated,
+    predictor: PredictorDep,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+) -> ScoresResponse:
+    """Decline probability, risk band, top three reasons and the action, per offer."""
+    _check_batch(request, settings.max_offers_per_request)
+    records = [_record(offer) for offer in request.offers]
+    scored = predictor.score_records(records)
+    request_id = uuid.uuid4().hex
+    runtime.recorder.record(_store_rows(request_id, records, scored))
+    for offer in scored:
+        runtime.metrics.scores.labels(band=offer.risk_band).inc()
+    return ScoresResponse(
+        request_id=request_id,
+        model_version=predictor.version,
+        scores=[_out(offer) for offer in scored],
+    )
+
+
+def _check_batch(request: ScoresRequest, limit: int) -> None:
+    if len(request.offers) > limit:
+        raise _invalid("offers", f"at most {limit} offers per request, got {len(request.offers)}")
+    offers: list[Any] = request.offers  # OfferIn is built from the contract at import
+    counts = Counter(offer.offer_id for offer in offers)
+    repeated = sorted(i for i, n in counts.items() if n > 1)
+    if repeated:
+        raise _invalid("offers", f"offer_id repeated within the request ({len(repeated)} ids)")
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", field), "msg": message, "input": None}]
+    )
+
+
+def _record(offer: Any) -> dict[str, Any]:
+    record: dict[str, Any] = offer.model_dump(exclude={"extra"}, mode="json")
+    record.update(offer.extra)
+    return record
+
+
+def _store_rows(
+    request_id: str, records: list[dict[str, Any]], scored: list[ScoredOffer]
+) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [
+        {
+            "request_id": request_id,
+            "offer_id": offer.offer_id,
+            "model_version": offer.model_version,
+            "inputs": record,
+            "probability": offer.decline_probability,
+            "band": offer.risk_band,
+            "reasons": [r.__dict__ for r in offer.reasons],
+            "action": offer.action,
+            "scored_at": now,
+        }
+        for record, offer in zip(records, scored, strict=True)
+    ]
+
+
+def _out(offer: ScoredOffer) -> ScoreOut:
+    return ScoreOut(
+        offer_id=offer.offer_id,
+        decline_probability=offer.decline_probability,
+        risk_band=offer.risk_band,  # type: ignore[arg-type]
+        reasons=[ReasonOut(**r.__dict__) for r in offer.reasons],
+        action=offer.action,
+        model_version=offer.model_version,
+        warnings=offer.warnings,
+    )

@@ -1,0 +1,234 @@
+"""The prediction and outcome store (SQLAlchemy 2): every score given and every outcome learned.
+
+The default is a SQLite file in WAL mode beside the project; ``postgresql+psycopg://...`` works
+the same. The schema is managed by Alembic (``declinerisk/migrations``); :func:`open_store`
+upgrades it to the latest revision. Outcomes joined with the inputs that were scored are the
+label source for the next training run (:meth:`Store.training_frame`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from declinerisk import schema
+from declinerisk.errors import DeclineRiskError
+
+DEFAULT_URL = "sqlite:///declinerisk.db"
+
+
+class StoreError(DeclineRiskError):
+    """The store cannot be reached or written."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ScoreRecord(Base):
+    __tablename__ = "score_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    offer_id: Mapped[str] = mapped_column(String(256), index=True)
+    model_version: Mapped[str] = mapped_column(String(128))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    probability: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(1024))
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutcomeRecord(Base):
+    __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint("offer_id", "event_id", name="uq_outcome_offer_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    offer_id: Mapped[str] = mapped_column(String(256), index=True)
+    event_id: Mapped[str] = mapped_column(String(256))
+    outcome: Mapped[str] = mapped_column(String(16))
+    decline_reason: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(32))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    offer_id: str
+    event_id: str
+    outcome: str
+    decline_reason: str | None = None
+    decided_at: datetime | None = None
+    source: str = "api"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to Alembic's latest revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("declinerisk") / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    """Reads and writes score and outcome records."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any driver error means "not reachable"
+            return False
+        return True
+
+    def add_scores(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert score records in one transaction (dicts with ScoreRecord's columns)."""
+        if rows:
+            with self.session() as session:
+                session.execute(insert(ScoreRecord), list(rows))
+
+    def add_outcome(self, outcome: Outcome) -> bool:
+        """Record an outcome; False when (offer_id, event_id) was recorded before."""
+        record = OutcomeRecord(
+            offer_id=outcome.offer_id,
+            event_id=outcome.event_id,
+            outcome=outcome.outcome,
+            decline_reason=outcome.decline_reason,
+            decided_at=outcome.decided_at,
+            received_at=datetime.now(UTC),
+            source=outcome.source,
+        )
+        try:
+            with self.session() as session:
+                session.add(record)
+        except IntegrityError:
+            return False
+        return True
+
+    def count_scores(self, request_ids: Iterable[str] | None = None) -> int:
+        with self.session() as session:
+            query = select(ScoreRecord.id)
+            if request_ids is not None:
+                query = query.where(ScoreRecord.request_id.in_(list(request_ids)))
+            return len(session.execute(query).all())
+
+    def scores(self, offer_id: str) -> list[ScoreRecord]:
+        with self.session() as session:
+            found = session.execute(
+                select(ScoreRecord).where(ScoreRecord.offer_id == offer_id).order_by(ScoreRecord.id)
+            )
+            return list(found.scalars())
+
+    def outcomes(self) -> list[OutcomeRecord]:
+        with self.session() as session:
+            return list(session.execute(select(OutcomeRecord).order_by(OutcomeRecord.id)).scalars())
+
+    def training_frame(self) -> pd.DataFrame:
+        """Past offers for training: the last inputs scored for each offer with its latest outcome.
+
+        Columns follow the contract (``offer_date`` is the day the offer was last scored), so
+        the frame goes through the same validation as a file.
+        """
+        latest_outcome: dict[str, OutcomeRecord] = {}
+        for record in self.outcomes():
+            latest_outcome[record.offer_id] = record
+        rows: dict[str, dict[str, Any]] = {}
+        with self.session() as session:
+            found = session.execute(
+                select(ScoreRecord)
+                .where(ScoreRecord.offer_id.in_(list(latest_outcome)))
+                .order_by(ScoreRecord.id)
+            )
+            for score in found.scalars():
+                rows[score.offer_id] = {
+                    **score.inputs,
+                    schema.ID_COLUMN: score.offer_id,
+                    schema.DATE_COLUMN: score.scored_at.date().isoformat(),
+                }
+        for offer_id, row in rows.items():
+            row[schema.LABEL_COLUMN] = latest_outcome[offer_id].outcome
+            row["decline_reason"] = latest_outcome[offer_id].decline_reason
+        frame = pd.DataFrame(list(rows.values()))
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+        return frame
+
+    def fingerprint(self, frame: pd.DataFrame) -> str:
+        import hashlib
+
+        payload = frame.to_json(orient="records", date_format="iso").encode()
+        return hashlib.sha256(payload).hexdigest()
+
+
+def open_store(url: str = DEFAULT_URL) -> Store:
+    """A migrated store at ``url``."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except Exception as exc:
+        raise StoreError(f"cannot open the store at {_safe(url)}: {exc}") from exc
+    return Store(engine)
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,117 @@
+"""Service fixtures: an app around a fake predictor (fast) or a real trained model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from service.app import create_app
+from service.auth import key_digest
+from service.settings import ServiceSettings
+
+from declinerisk.artifacts import Manifest
+from declinerisk.errors import ModelLoadError
+from declinerisk.reasons import Reason
+from declinerisk.scoring import Predictor, ScoredOffer
+from declinerisk.train import TrainResult
+
+API_KEY = "test-key-0123456789"
+OTHER_KEY = "second-key-abcdef"
+WEBHOOK_SECRET = "whsec-test-secret"
+AUTH = {"X-API-Key": API_KEY}
+
+
+class FakePredictor:
+    """Scores by a fixed rule: probability = competing_offers / 10. No model needed."""
+
+    def __init__(self, manifest: Manifest, version: str = "fake-1") -> None:
+        self._manifest = manifest
+        self._version = version
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
+        scored = []
+        for record in records:
+            p = min((record.get("competing_offers") or 0) / 10, 1.0)
+            reasons = [
+                Reason(
+                    "competing_offers",
+                    str(record.get("competing_offers")),
+                    "0",
+                    p,
+                    "Candidate has competing offers.",
+                )
+            ] * 3
+            scored.append(
+                ScoredOffer(
+                    str(record["offer_id"]),
+                    p,
+                    "high" if p > 0.5 else "low",
+                    reasons,
+                    "Ask about their timeline.",
+                    self.version,
+                    [],
+                )
+            )
+        return scored
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "models_dir": tmp_path / "models",
+        "model": str(tmp_path / "models" / "latest"),
+        "database_url": f"sqlite:///{tmp_path}/store.db",
+        "spool_path": tmp_path / "spool.jsonl",
+        "api_key_hashes": [key_digest(API_KEY), key_digest(OTHER_KEY)],
+        "webhook_secret": WEBHOOK_SECRET,
+        "max_offers_per_request": 5,
+        "max_body_bytes": 64 * 1024,
+    }
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+def fake_loader(manifest: Manifest) -> Any:
+    def load(version: str | None) -> Predictor:
+        if version == "broken":
+            raise ModelLoadError("models/broken/model.joblib: SHA-256 differs from the manifest")
+        return FakePredictor(manifest, version or "fake-1")
+
+    return load
+
+
+@pytest.fixture
+def fake_client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
+    app = create_app(settings_for(tmp_path), loader=fake_loader(trained.manifest))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def real_client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
+    models = trained.folder.parent
+    settings = settings_for(tmp_path, models_dir=models, model=str(models / "latest"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def offer(offer_id: str = "o-1", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "offer_id": offer_id,
+        "days_in_process": 20,
+        "contacts_per_week": 1.5,
+        "comp_delta_pct": -2.0,
+        "competing_offers": 1,
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,95 @@
+"""The service with a real model: reasons, actions, and one answer whatever the path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from declinerisk.artifacts import load_model
+from declinerisk.scoring import Scorer
+from declinerisk.synthetic import demo_offers
+from declinerisk.train import TrainResult
+from tests.service.conftest import AUTH, offer
+
+
+def _records(rows: int, seed: int) -> list[dict[str, Any]]:
+    """Open demo offers as an ATS would send them: plain JSON values, blanks as null."""
+    frame = demo_offers(rows, seed=seed, open_=True)
+    frame = frame.drop(columns=["offer_date", "true_decline_probability", "gender", "age_band"])
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    for record in records[::17]:
+        record["role_level"] = "astronaut"  # never seen in training
+    return records
+
+
+def test_real_model_answers_with_band_reasons_and_action(real_client: TestClient) -> None:
+    response = real_client.post(
+        "/v1/scores",
+        headers=AUTH,
+        json={
+            "offers": [
+                offer("slow", days_in_process=80, days_since_last_contact=20, competing_offers=3),
+                offer(
+                    "easy",
+                    days_in_process=5,
+                    contacts_per_week=4,
+                    comp_delta_pct=10,
+                    competing_offers=0,
+                ),
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    slow, easy = response.json()["scores"]
+    assert slow["decline_probability"] > easy["decline_probability"]
+    assert slow["risk_band"] == "high"
+    assert len(slow["reasons"]) == 3
+    assert slow["reasons"][0]["column"] in {
+        "days_in_process",
+        "competing_offers",
+        "days_since_last_contact",
+    }
+    assert slow["reasons"][0]["sentence"].endswith(".")
+    assert slow["action"] and easy["action"]
+
+
+def test_unknown_category_is_scored_with_a_warning(real_client: TestClient) -> None:
+    response = real_client.post(
+        "/v1/scores", headers=AUTH, json={"offers": [offer(role_level="astronaut")]}
+    )
+    (scored,) = response.json()["scores"]
+    assert any("role_level" in w and "not seen in training" in w for w in scored["warnings"])
+
+
+def test_fast_path_equals_batch_path(trained: TrainResult) -> None:
+    model = load_model(trained.folder)
+    records = _records(300, seed=41)
+    fast = Scorer(model, fast_path_max=1_000).score_records(records)
+    batch = Scorer(model, fast_path_max=0).score_records(records)
+    fast_p = np.array([s.decline_probability for s in fast])
+    batch_p = np.array([s.decline_probability for s in batch])
+    np.testing.assert_array_equal(fast_p, batch_p)
+    assert [s.reasons for s in fast] == [s.reasons for s in batch]
+    assert [s.action for s in fast] == [s.action for s in batch]
+    assert [s.warnings for s in fast] == [s.warnings for s in batch]
+    # And both equal the fitted pipeline itself.
+    frame = pd.DataFrame.from_records(records).replace({"astronaut": np.nan})
+    frame["counteroffer_expected"] = frame["counteroffer_expected"].astype(float)
+    frame["requires_relocation"] = frame["requires_relocation"].astype(float)
+    unknown = np.array([r["role_level"] == "astronaut" for r in records])
+    reference = model.decline_probability(frame)
+    np.testing.assert_allclose(fast_p[~unknown], reference[~unknown], rtol=0, atol=1e-9)
+
+
+def test_one_offer_and_many_get_the_same_answer_over_http(real_client: TestClient) -> None:
+    offers = [offer(f"o-{i}", days_in_process=5 + 10 * i, competing_offers=i % 3) for i in range(5)]
+    together = real_client.post("/v1/scores", json={"offers": offers}, headers=AUTH).json()
+    alone = [
+        real_client.post("/v1/scores", json={"offers": [o]}, headers=AUTH).json() for o in offers
+    ]
+    assert [s["decline_probability"] for s in together["scores"]] == [
+        a["scores"][0]["decline_probability"] for a in alone
+    ]

@@ -1,0 +1,113 @@
+"""The store on SQLite and, when configured, PostgreSQL: scores, idempotent outcomes, labels."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from declinerisk.config import TrainConfig
+from declinerisk.mapping import ColumnMapping
+from declinerisk.store import Outcome, Store, open_store
+from declinerisk.synthetic import demo_offers
+from declinerisk.train import run
+
+POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        opened = open_store(f"sqlite:///{tmp_path}/store.db")
+    else:
+        if not POSTGRES_URL:
+            if os.environ.get("CI"):
+                pytest.fail("CI must set DECLINERISK_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
+            pytest.skip("set DECLINERISK_TEST_POSTGRES_URL to run the store tests on PostgreSQL")
+        opened = open_store(POSTGRES_URL)
+        with opened.engine.begin() as connection:
+            connection.execute(text("TRUNCATE score_records, outcomes RESTART IDENTITY"))
+    yield opened
+    opened.engine.dispose()
+
+
+def _score_row(
+    offer_id: str, inputs: dict[str, object], request_id: str = "r1"
+) -> dict[str, object]:
+    return {
+        "request_id": request_id,
+        "offer_id": offer_id,
+        "model_version": "m1",
+        "inputs": inputs,
+        "probability": 0.4,
+        "band": "medium",
+        "reasons": [{"column": "days_in_process", "sentence": "Slow."}],
+        "action": "Call.",
+        "scored_at": datetime(2026, 5, 4, 12, 0, tzinfo=UTC),
+    }
+
+
+def test_scores_are_stored_verbatim(store: Store) -> None:
+    sql_looking = "sales'; DROP TABLE score_records; --"
+    store.add_scores([_score_row("o-1", {"department": sql_looking, "days_in_process": 12})])
+    (record,) = store.scores("o-1")
+    assert record.inputs["department"] == sql_looking
+    assert record.reasons[0]["column"] == "days_in_process"
+    assert store.count_scores(["r1"]) == 1
+
+
+def test_outcomes_are_idempotent(store: Store) -> None:
+    outcome = Outcome("o-1", "e-1", "declined", "compensation")
+    assert store.add_outcome(outcome) is True
+    assert store.add_outcome(outcome) is False
+    assert store.add_outcome(Outcome("o-1", "e-2", "accepted")) is True
+    assert [(o.event_id, o.outcome) for o in store.outcomes()] == [
+        ("e-1", "declined"),
+        ("e-2", "accepted"),
+    ]
+
+
+def test_the_store_is_a_label_source_for_training(store: Store, tmp_path: Path) -> None:
+    offers = demo_offers(3_000, seed=17)
+    inputs = offers.drop(
+        columns=[
+            "offer_id",
+            "offer_date",
+            "outcome",
+            "decline_reason",
+            "true_decline_probability",
+            "gender",
+            "age_band",
+        ]
+    )
+    rows = []
+    for i, (offer_id, values) in enumerate(
+        zip(offers["offer_id"], inputs.to_dict("records"), strict=True)
+    ):
+        clean = {k: (None if v is None or v != v else v) for k, v in values.items()}
+        row = _score_row(offer_id, clean, request_id=f"r{i}")
+        row["scored_at"] = offers["offer_date"].iloc[i].to_pydatetime().replace(tzinfo=UTC)
+        rows.append(row)
+    store.add_scores(rows)
+    for offer_id, outcome in zip(offers["offer_id"], offers["outcome"], strict=True):
+        store.add_outcome(Outcome(offer_id, f"evt-{offer_id}", outcome))
+    frame = store.training_frame()
+    assert len(frame) == 3_000
+    assert set(frame["outcome"]) == {"accepted", "declined"}
+    url = store.engine.url.render_as_string(hide_password=False)
+    config = TrainConfig.model_validate(
+        {
+            "models_dir": tmp_path / "models",
+            "tracking": {"enabled": False},
+            "logistic": {"C": [1.0]},
+            "selection": {"families": ["logistic_regression"]},
+        }
+    )
+    result = run(config, url, ColumnMapping())
+    assert result.manifest.data.rows_read == 3_000
+    assert "time-ordered" in result.manifest.data.split
+    assert "password" not in result.manifest.data.source
