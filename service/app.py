@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from declinerisk import __version__
 from declinerisk.actions import load_playbook
 from declinerisk.recorder import ScoreRecorder
-from declinerisk.registry import is_mlflow_uri, load_reference
+from declinerisk.registry import load_reference
 from declinerisk.scoring import Predictor, Scorer
 from declinerisk.store import open_store
 from service import errors
@@ -33,8 +33,6 @@ def model_loader(settings: ServiceSettings) -> Loader:
 
     def load(version: str | None) -> Predictor:
         reference = settings.model if version is None else str(settings.models_dir / version)
-        if version is None and not is_mlflow_uri(reference):
-            reference = str(Path(reference))
         loaded = load_reference(reference, tracking_uri=settings.mlflow_tracking_uri)
         return Scorer(loaded, playbook, fast_path_max=settings.fast_path_max_offers)
 
@@ -54,10 +52,12 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         current = slot.load()
         metrics.serving(current.version)
         log.info("serving model %s", current.version)
-        app.state.runtime = Runtime(slot, store, recorder, metrics)
+        pool = ThreadPoolExecutor(settings.scoring_threads, thread_name_prefix="scoring")
+        app.state.runtime = Runtime(slot, store, recorder, metrics, pool)
         try:
             yield
         finally:
+            pool.shutdown(wait=True)
             recorder.close()
             store.engine.dispose()
 

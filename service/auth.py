@@ -31,7 +31,7 @@ def matches(digest: str, accepted: list[str]) -> bool:
     return found
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     key = presented_key(request)
     if key is None:
         raise HTTPException(

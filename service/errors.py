@@ -16,7 +16,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from declinerisk.errors import DeclineRiskError, ModelLoadError, ModelNotLoadedError, SchemaError
+from declinerisk.errors import (
+    DeclineRiskError,
+    InvalidRowsError,
+    ModelLoadError,
+    ModelNotLoadedError,
+    SchemaError,
+)
 
 log = logging.getLogger("declinerisk.service")
 
@@ -91,8 +97,14 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
 async def _library(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ModelNotLoadedError | ModelLoadError):
         return error_response(503, str(exc), headers={"Retry-After": "30"})
+    if isinstance(exc, InvalidRowsError):
+        # Row, column and reason only: the library's message quotes the refused values.
+        details = [
+            {"field": f"offers.{p.row - 1}.{p.column}", "message": p.reason} for p in exc.problems
+        ]
+        return error_response(422, "some offers do not follow the contract", details)
     if isinstance(exc, SchemaError):
-        return error_response(422, str(exc))
+        return error_response(422, "the offers do not follow the contract")
     return error_response(400, str(exc))
 
 

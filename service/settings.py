@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
         64, ge=0, description="requests up to this many offers skip pandas entirely"
     )
     playbook: Path | None = None
+    scoring_threads: int = Field(2, ge=1, le=64, description="threads that run scoring")
 
     @field_validator("api_key_hashes", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from declinerisk.errors import DeclineRiskError, ModelNotLoadedError
@@ -57,3 +58,4 @@ class Runtime:
     store: Store
     recorder: ScoreRecorder
     metrics: ServiceMetrics
+    scoring_pool: ThreadPoolExecutor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 
+from declinerisk import schema
 from declinerisk.scoring import ScoredOffer
 from service.auth import Authenticated
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
@@ -17,6 +19,7 @@ from service.errors import ErrorBody
 from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse
 
 router = APIRouter(prefix="/v1", tags=["scores"])
+CONTRACT_NAMES = frozenset(schema.COLUMNS_BY_NAME)
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "missing or invalid API key"},
@@ -27,7 +30,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/scores", response_model=ScoresResponse, responses=REFUSALS)
-def score_offers(
+async def score_offers(
     request: ScoresRequest,
     _: Authenticated,
     predictor: PredictorDep,
@@ -37,7 +40,11 @@ def score_offers(
     """Decline probability, risk band, top three reasons and the action, per offer."""
     _check_batch(request, settings.max_offers_per_request)
     records = [_record(offer) for offer in request.offers]
-    scored = predictor.score_records(records)
+    # Scoring is CPU work: it runs in the app's small scoring pool, never on the event loop.
+    # A pool sized to the cores queues bursts instead of letting dozens of threads fight
+    # over the GIL, which keeps the latency tail short.
+    loop = asyncio.get_running_loop()
+    scored = await loop.run_in_executor(runtime.scoring_pool, predictor.score_records, records)
     request_id = uuid.uuid4().hex
     runtime.recorder.record(_store_rows(request_id, records, scored))
     for offer in scored:
@@ -53,6 +60,10 @@ def _check_batch(request: ScoresRequest, limit: int) -> None:
     if len(request.offers) > limit:
         raise _invalid("offers", f"at most {limit} offers per request, got {len(request.offers)}")
     offers: list[Any] = request.offers  # OfferIn is built from the contract at import
+    for i, offer in enumerate(offers):
+        shadowed = sorted(set(offer.extra) & CONTRACT_NAMES)
+        if shadowed:
+            raise _invalid(f"offers.{i}.extra", f"extra keys repeat contract fields: {shadowed}")
     counts = Counter(offer.offer_id for offer in offers)
     repeated = sorted(i for i, n in counts.items() if n > 1)
     if repeated:

@@ -239,3 +239,21 @@ def test_docs_and_openapi_are_served(fake_client: TestClient) -> None:
     schema = fake_client.get("/openapi.json").json()
     assert "/v1/scores" in schema["paths"]
     assert "examples" in json.dumps(schema["components"]["schemas"]["ScoresRequest"])
+
+
+def test_extra_keys_cannot_shadow_contract_fields(fake_client: TestClient) -> None:
+    body = {"offers": [offer(extra={"days_in_process": 0})]}
+    error = _assert_error(fake_client.post("/v1/scores", json=body, headers=AUTH), 422)
+    assert error["details"][0]["field"] == "offers.0.extra"
+
+
+def test_error_bodies_never_echo_submitted_values(fake_client: TestClient) -> None:
+    secret_value = "Jane Doe, 555-0199"
+    for body in (
+        {"offers": [offer(competing_offers=secret_value)]},
+        {"offers": [offer(department=secret_value * 20)]},
+        {"offers": [offer(secret_value=1)]},
+    ):
+        response = fake_client.post("/v1/scores", json=body, headers=AUTH)
+        assert response.status_code == 422
+        assert "Jane" not in response.text
