@@ -1,0 +1,309 @@
+"""Requests per second and latency: our service against ``mlflow models serve``, same model.
+
+A tree model is trained on 50,000 demo offers and logged to a throwaway MLflow store. Three
+servers run on 127.0.0.1, one worker each: ``declinerisk serve`` (scores with reasons, writes
+every score to its SQLite store), ``mlflow models serve --env-manager local`` of the same
+registered model (probabilities only), and a no-op FastAPI route (the HTTP floor). ``wrk``
+drives each in turn, alternating servers within every (payload, concurrency) cell, 20 seconds
+a run, at 1 and 16 connections, with 1-offer and 100-offer requests.
+
+Needs ``wrk`` (Debian: ``apt-get install wrk``). Traffic goes to 127.0.0.1 only, bounded by
+the run time. Usage: ``python benchmarks/serve_benchmark.py [--seconds 20]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+KEY = "bench-key"
+NOOP_APP = """
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.post("/noop")
+def noop() -> dict[str, bool]:
+    return {"ok": True}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"server at {url} did not come up")
+
+
+@contextmanager
+def _server(command: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=log.parent,  # MLflow writes ./mlruns artifacts: keep them in the temp folder
+        )
+        try:
+            _wait(ready)
+            yield
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def _offers(count: int) -> list[dict[str, object]]:
+    from declinerisk.synthetic import demo_offers
+
+    frame = demo_offers(count, seed=5, open_=True)
+    frame = frame.drop(columns=["offer_date", "true_decline_probability", "gender", "age_band"])
+    records: list[dict[str, object]] = json.loads(frame.to_json(orient="records"))
+    return records
+
+
+def _wrk_script(path: Path, body: str, headers: dict[str, str]) -> Path:
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _wrk(url: str, script: Path, connections: int, seconds: int) -> tuple[float, float, float, int]:
+    """Requests per second, p50 and p99 latency in milliseconds, and failed requests."""
+    threads = min(connections, 2)
+    done = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout
+    failed = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failed += int(non_2xx.group(1)) if non_2xx else 0
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return rate, _latency(out, "50%"), _latency(out, "99%"), failed
+
+
+def _latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("needs wrk: apt-get install wrk")
+    bin_dir = str(Path(sys.executable).parent)
+    with (
+        tempfile.TemporaryDirectory(prefix="declinerisk-serve-bench-") as tmp,
+        ExitStack() as stack,
+    ):
+        work = Path(tmp)
+        tracking = f"sqlite:///{work}/mlflow.db"
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "MLFLOW_TRACKING_URI": tracking,
+            "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "declinerisk",
+                "demo-data",
+                "--rows",
+                "50000",
+                "--seed",
+                "1",
+                "--out",
+                str(work / "offers.csv"),
+            ],
+            check=True,
+            env=env,
+        )
+        config = work / "config.toml"
+        config.write_text(
+            '[selection]\nfamilies = ["gradient_boosting"]\n'
+            f'[tracking]\ntracking_uri = "{tracking}"\n'
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "declinerisk.train",
+                "--data",
+                str(work / "offers.csv"),
+                "--config",
+                str(config),
+                "--models-dir",
+                str(work / "models"),
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+            cwd=work,
+        )
+        ours, theirs, noop = _free_port(), _free_port(), _free_port()
+        (work / "noop_app.py").write_text(NOOP_APP)
+        ours_env = {
+            **env,
+            "DECLINERISK_MODELS_DIR": str(work / "models"),
+            "DECLINERISK_MODEL": str(work / "models" / "latest"),
+            "DECLINERISK_DATABASE_URL": f"sqlite:///{work}/store.db",
+            "DECLINERISK_SPOOL_PATH": str(work / "spool.jsonl"),
+            "DECLINERISK_API_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest(),
+        }
+        stack.enter_context(
+            _server(
+                [
+                    sys.executable,
+                    "-m",
+                    "declinerisk",
+                    "serve",
+                    "--port",
+                    str(ours),
+                    "--log-level",
+                    "warning",
+                ],
+                ours_env,
+                f"http://127.0.0.1:{ours}/readyz",
+                work / "ours.log",
+            )
+        )
+        stack.enter_context(
+            _server(
+                [
+                    f"{bin_dir}/mlflow",
+                    "models",
+                    "serve",
+                    "-m",
+                    "models:/declinerisk/1",
+                    "--env-manager",
+                    "local",
+                    "--port",
+                    str(theirs),
+                    "--host",
+                    "127.0.0.1",
+                    "--workers",
+                    "1",
+                ],
+                env,
+                f"http://127.0.0.1:{theirs}/ping",
+                work / "mlflow.log",
+            )
+        )
+        stack.enter_context(
+            _server(
+                [
+                    f"{bin_dir}/uvicorn",
+                    "noop_app:app",
+                    "--port",
+                    str(noop),
+                    "--log-level",
+                    "warning",
+                    "--app-dir",
+                    str(work),
+                ],
+                env,
+                f"http://127.0.0.1:{noop}/docs",
+                work / "noop.log",
+            )
+        )
+
+        rows: list[str] = []
+        for size in (1, 100):
+            offers = _offers(size)
+            our_body = json.dumps({"offers": offers})
+            columns = list(offers[0])
+            their_body = json.dumps(
+                {
+                    "dataframe_split": {
+                        "columns": columns,
+                        "data": [[o[c] for c in columns] for o in offers],
+                    }
+                }
+            )
+            targets = {
+                "declinerisk (reasons + store)": (
+                    f"http://127.0.0.1:{ours}/v1/scores",
+                    _wrk_script(
+                        work / f"ours{size}.lua",
+                        our_body,
+                        {"Content-Type": "application/json", "X-API-Key": KEY},
+                    ),
+                ),
+                "mlflow models serve": (
+                    f"http://127.0.0.1:{theirs}/invocations",
+                    _wrk_script(
+                        work / f"mlflow{size}.lua", their_body, {"Content-Type": "application/json"}
+                    ),
+                ),
+                "no-op FastAPI route": (
+                    f"http://127.0.0.1:{noop}/noop",
+                    _wrk_script(
+                        work / f"noop{size}.lua", our_body, {"Content-Type": "application/json"}
+                    ),
+                ),
+            }
+            for connections in (1, 16):
+                results = {}
+                for name, (url, script) in targets.items():  # alternate servers in each cell
+                    _wrk(url, script, connections, 3)  # warm-up
+                    results[name] = _wrk(url, script, connections, args.seconds)
+                base = results["mlflow models serve"][0]
+                for name, (rate, p50, p99, failed) in results.items():
+                    rows.append(
+                        f"| {name} | {size} | {connections} | {rate:,.0f} | {p50:.1f} | "
+                        f"{p99:.1f} | {failed} | {rate / base:.1f}x |"
+                    )
+                    print(rows[-1], flush=True)
+                if results["declinerisk (reasons + store)"][3]:
+                    sys.exit("declinerisk answered some requests with errors")
+        print(
+            "\n| server | offers/request | connections | requests/s | p50 ms | p99 ms | failed "
+            "| vs mlflow |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
