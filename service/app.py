@@ -18,7 +18,7 @@ from declinerisk.store import open_store
 from service import errors
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
-from service.routes import admin, health, model, outcomes, scores, webhooks
+from service.routes import admin, health, model, monitoring, outcomes, scores, webhooks
 from service.settings import ServiceSettings
 from service.state import ModelSlot, Runtime
 
@@ -74,6 +74,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         model.router,
         outcomes.router,
         webhooks.router,
+        monitoring.router,
         admin.router,
         health.router,
     ):

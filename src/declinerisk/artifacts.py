@@ -15,6 +15,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -73,6 +74,10 @@ class Manifest(BaseModel):
     libraries: dict[str, str]
     notes: list[str]
     model_sha256: str
+    data_summary: dict[str, Any] = {}
+    drivers: dict[str, float] = {}
+    fairness: list[dict[str, Any]] = []
+    drift_reference: dict[str, Any] = {}
 
     @property
     def feature_set(self) -> FeatureSet:
@@ -137,9 +142,15 @@ def new_version(created_at: datetime, data_sha256: str, models_dir: Path) -> str
     return version
 
 
-def save_model(pipeline: Pipeline, fields: dict[str, Any], models_dir: Path) -> Path:
+def save_model(
+    pipeline: Pipeline,
+    fields: dict[str, Any],
+    models_dir: Path,
+    also: Callable[[Path, Manifest], None] | None = None,
+) -> Path:
     """Write ``pipeline`` and its manifest (``fields`` plus the model checksum) atomically.
 
+    ``also`` may add files (evaluation data, the report) to the folder before it is published.
     Returns the new folder, ``models_dir / fields["version"]``. ``latest`` is not moved
     here: call :func:`point_latest` once everything else about the run has succeeded.
     """
@@ -154,6 +165,8 @@ def save_model(pipeline: Pipeline, fields: dict[str, Any], models_dir: Path) -> 
         _fsync(model_path)
         manifest = Manifest.model_validate({**fields, "model_sha256": file_sha256(model_path)})
         _write_json(temporary / MANIFEST_FILE, manifest.model_dump(mode="json"))
+        if also is not None:
+            also(temporary, manifest)
         _fsync(temporary)
         temporary.rename(final)
         _fsync(models_dir)

@@ -90,6 +90,96 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from declinerisk.artifacts import read_manifest
+    from declinerisk.report import write_report
+
+    folder = Path(args.model).resolve()
+    path = write_report(folder, read_manifest(folder))
+    print(f"wrote {path}")
+    return 0
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from declinerisk import drift
+    from declinerisk.mapping import load_mapping
+    from declinerisk.registry import load_reference
+    from declinerisk.scoring import Scorer
+    from declinerisk.sources import is_database_url, read_table
+
+    model = load_reference(args.model)
+    if not model.manifest.drift_reference:
+        print("error: this model's manifest has no drift reference; retrain it", file=sys.stderr)
+        return 2
+    scorer = Scorer(model)
+    if is_database_url(args.current):
+        from declinerisk.store import open_store
+
+        frame, scores = drift.current_from_store(
+            open_store(args.current), scorer.features, args.days
+        )
+    else:
+        validated = scorer.validate(
+            read_table(Path(args.current)), load_mapping(args.mapping), args.current
+        )
+        frame = validated.valid()
+        scores = scorer.score(frame, reasons=False)["decline_probability"].to_numpy()
+    if frame.empty:
+        print("no current offers to compare", file=sys.stderr)
+        return 1
+    table = Table(
+        title=f"Drift of {len(frame):,} current offers against model {model.version} "
+        f"(PSI < {drift.STABLE} stable, {drift.STABLE}-{drift.SIGNIFICANT} "
+        f"moderate shift, > {drift.SIGNIFICANT} significant shift)"
+    )
+    for name in ("input", "PSI", "verdict"):
+        table.add_column(name)
+    for line in drift.drift_report(model.manifest.drift_reference, frame, scores):
+        table.add_row(line.name, f"{line.psi:.3f}", line.verdict)
+    Console().print(table)
+    return 0
+
+
+def _reasons(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from declinerisk.mapping import load_mapping
+    from declinerisk.reasons_analytics import html_page, summarise
+    from declinerisk.sources import read_offers
+    from declinerisk.validation import validate_offers
+
+    raw, _ = read_offers(args.data)
+    offers = validate_offers(
+        raw, load_mapping(args.mapping), source=str(args.data), purpose="train"
+    )
+    summary = summarise(offers.valid())
+    console = Console()
+    for title, frame in (
+        ("By days in process", summary.by_days),
+        ("By month", summary.by_month),
+        ("By department", summary.by_department),
+    ):
+        if frame.empty:
+            continue
+        table = Table(title=f"Decline reasons: {title.lower()}")
+        table.add_column(frame.index.name or "")
+        for column in frame.columns:
+            table.add_column(str(column), justify="right")
+        for index, row in frame.iterrows():
+            table.add_row(str(index), *(str(v) for v in row.tolist()))
+        console.print(table)
+    args.html.parent.mkdir(parents=True, exist_ok=True)
+    args.html.write_text(html_page(summary), encoding="utf-8")
+    console.print(
+        f"{summary.declines:,} declines of {summary.offers:,} offers; chart in {args.html}"
+    )
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
@@ -148,6 +238,27 @@ def parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--show", type=int, default=10, help="print this many riskiest offers")
     score.set_defaults(run=_score)
+
+    report = sub.add_parser("report", help="rebuild a model folder's report.html")
+    report.add_argument("model", help="model folder, e.g. models/latest")
+    report.set_defaults(run=_report)
+
+    drift_cmd = sub.add_parser("drift", help="population stability of current offers")
+    drift_cmd.add_argument("model", help="model folder or MLflow URI")
+    drift_cmd.add_argument(
+        "--current",
+        required=True,
+        help="CSV/Parquet of current offers, or the store's database URL",
+    )
+    drift_cmd.add_argument("--days", type=int, default=30, help="window of scored offers (store)")
+    drift_cmd.add_argument("--mapping", type=Path, default=None)
+    drift_cmd.set_defaults(run=_drift)
+
+    reasons = sub.add_parser("reasons", help="decline-reason analytics")
+    reasons.add_argument("--data", required=True, help="past offers file, or the store's URL")
+    reasons.add_argument("--mapping", type=Path, default=None)
+    reasons.add_argument("--html", type=Path, default=Path("out/decline_reasons.html"))
+    reasons.set_defaults(run=_reasons)
 
     serve = sub.add_parser("serve", help="run the scoring service (settings: DECLINERISK_*)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -8,7 +8,7 @@ label source for the next training run (:meth:`Store.training_frame`).
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
     select,
     text,
@@ -161,10 +162,10 @@ class Store:
 
     def count_scores(self, request_ids: Iterable[str] | None = None) -> int:
         with self.session() as session:
-            query = select(ScoreRecord.id)
+            query = select(func.count(ScoreRecord.id))
             if request_ids is not None:
                 query = query.where(ScoreRecord.request_id.in_(list(request_ids)))
-            return len(session.execute(query).all())
+            return int(session.execute(query).scalar_one())
 
     def scores(self, offer_id: str) -> list[ScoreRecord]:
         with self.session() as session:
@@ -176,6 +177,18 @@ class Store:
     def outcomes(self) -> list[OutcomeRecord]:
         with self.session() as session:
             return list(session.execute(select(OutcomeRecord).order_by(OutcomeRecord.id)).scalars())
+
+    def recent_scores(self, since: datetime) -> pd.DataFrame:
+        """Inputs and probabilities of the offers scored since ``since`` (drift monitoring)."""
+        with self.session() as session:
+            found = session.execute(
+                select(ScoreRecord.inputs, ScoreRecord.probability).where(
+                    ScoreRecord.scored_at >= since
+                )
+            ).all()
+        frame = pd.DataFrame([inputs for inputs, _ in found])
+        frame["decline_probability"] = [probability for _, probability in found]
+        return frame
 
     def training_frame(self) -> pd.DataFrame:
         """Past offers for training: the last inputs scored for each offer with its latest outcome.
@@ -207,8 +220,7 @@ class Store:
         return frame
 
     def fingerprint(self, frame: pd.DataFrame) -> str:
-        import hashlib
-
+        """SHA-256 of the training frame, the manifest's record of which data was used."""
         payload = frame.to_json(orient="records", date_format="iso").encode()
         return hashlib.sha256(payload).hexdigest()
 
@@ -228,7 +240,3 @@ def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=str)

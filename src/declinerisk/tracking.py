@@ -113,6 +113,9 @@ def _log(
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics(_flat_metrics(manifest.metrics))
         mlflow.log_dict(manifest.model_dump(mode="json"), "manifest.json")
+        report = folder / "report.html"
+        if report.is_file():
+            mlflow.log_artifact(str(report))
         info = _log_model(mlflow, folder, manifest, test, config.registered_model)
         version = str(info.registered_model_version)
         new_pr_auc = manifest.metrics["test"]["pr_auc"]

@@ -19,10 +19,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit, cross_val_score
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from declinerisk import schema
+from declinerisk import drift, fairness, schema
 from declinerisk.artifacts import (
     DataFingerprint,
     Manifest,
@@ -33,13 +32,15 @@ from declinerisk.artifacts import (
     save_model,
     utc_now,
 )
-from declinerisk.bands import RiskBands
+from declinerisk.bands import HIGH, RiskBands
 from declinerisk.calibration import calibrated, choose_method
 from declinerisk.config import TrainConfig, load_config
 from declinerisk.errors import DeclineRiskError
 from declinerisk.evaluate import classification_metrics
+from declinerisk.explain import Explainer
 from declinerisk.mapping import ColumnMapping, load_mapping
 from declinerisk.pipeline import Candidate, baseline, candidates
+from declinerisk.report import EVALUATION_FILE, write_report
 from declinerisk.schema import FeatureSet
 from declinerisk.sources import read_offers, safe_source
 from declinerisk.split import Split, declined, split_offers
@@ -112,17 +113,30 @@ def run(
         reference = baseline(config)
         base = reference.build(features, config.seed).fit(inputs(split.fit), declined(split.fit))
         base = calibrated(base, calibration_x, calibration_y, "sigmoid")
+        test_p = model.predict_proba(inputs(split.test))[:, 1]
+        baseline_p = base.predict_proba(inputs(split.test))[:, 1]
         metrics = {
-            "test": _test_metrics(model, split.test, features),
-            "baseline_test": _test_metrics(base, split.test, features),
+            "test": _test_metrics(split.test, test_p),
+            "baseline_test": _test_metrics(split.test, baseline_p),
             "cv": selection.scores,
             "calibration_log_loss": choice.cross_fitted_log_loss,
         }
-    bands = RiskBands.from_scores(
-        model.predict_proba(calibration_x)[:, 1],
-        config.bands.high_share,
-        config.bands.medium_share,
-    )
+    calibration_p = model.predict_proba(calibration_x)[:, 1]
+    bands = RiskBands.from_scores(calibration_p, config.bands.high_share, config.bands.medium_share)
+    with out.status("Auditing fairness, drivers and drift reference"):
+        audit = fairness.audit(
+            split.test, declined(split.test), test_p, bands.bands(test_p) == HIGH
+        )
+        explainer = Explainer(model, features)
+        drivers = np.abs(explainer.contributions(split.test).values).mean(axis=0)
+        drift_reference = drift.reference(split.training, features, calibration_p)
+    for group in audit:
+        if group.adverse:
+            out.print(
+                f"[bold red]fairness:[/] {group.attribute} = {group.group}: impact ratio "
+                f"{group.impact_ratio:.2f} (< 0.8) on {group.count} test offers"
+            )
+    evaluation = _evaluation(split.test, test_p, baseline_p)
     created = utc_now()
     models_dir = config.models_dir
     fields = {
@@ -154,9 +168,18 @@ def run(
         "bands": bands.to_dict(),
         "libraries": library_versions(),
         "notes": notes,
+        "data_summary": _data_summary(offers, features),
+        "drivers": dict(zip(features.names, map(float, drivers), strict=True)),
+        "fairness": fairness.as_records(audit),
+        "drift_reference": drift_reference,
     }
-    with out.status("Saving the model folder"):
-        folder = save_model(model, fields, models_dir)
+
+    def write_evaluation_and_report(folder: Path, manifest: Manifest) -> None:
+        evaluation.to_parquet(folder / EVALUATION_FILE, index=False)
+        write_report(folder, manifest)
+
+    with out.status("Saving the model folder and its report"):
+        folder = save_model(model, fields, models_dir, also=write_evaluation_and_report)
     manifest = Manifest.model_validate_json((folder / "manifest.json").read_bytes())
     tracking = None
     if config.tracking.enabled and tracking_uri:
@@ -200,11 +223,35 @@ def select(config: TrainConfig, features: FeatureSet, split: Split, out: Console
     return Selection(best, scores)
 
 
-def _test_metrics(model: Pipeline, test: pd.DataFrame, features: FeatureSet) -> dict[str, float]:
+def _test_metrics(test: pd.DataFrame, probability: np.ndarray) -> dict[str, float]:
     truth = test.get(schema.TRUE_PROBABILITY_COLUMN)
     usable = truth if truth is not None and truth.notna().all() else None
-    probability = model.predict_proba(test[features.names])[:, 1]
     return classification_metrics(declined(test), probability, usable)
+
+
+def _evaluation(
+    test: pd.DataFrame, probability: np.ndarray, baseline_p: np.ndarray
+) -> pd.DataFrame:
+    """What the report needs to be rebuilt later: outcomes, both scores, protected groups."""
+    frame = pd.DataFrame(
+        {"declined": declined(test), "probability": probability, "baseline_probability": baseline_p}
+    )
+    for name in (schema.DATE_COLUMN, *schema.PROTECTED):
+        if name in test.columns:
+            frame[name] = test[name].to_numpy()
+    return frame
+
+
+def _data_summary(offers: pd.DataFrame, features: FeatureSet) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "rows": len(offers),
+        "decline_rate": float(declined(offers).mean()),
+        "missing_share": {n: float(offers[n].isna().mean()) for n in features.names},
+    }
+    if schema.DATE_COLUMN in offers.columns:
+        dates = offers[schema.DATE_COLUMN]
+        summary["date_range"] = f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+    return summary
 
 
 def _params(

@@ -93,3 +93,16 @@ def test_one_offer_and_many_get_the_same_answer_over_http(real_client: TestClien
     assert [s["decline_probability"] for s in together["scores"]] == [
         a["scores"][0]["decline_probability"] for a in alone
     ]
+
+
+def test_drift_endpoint_reports_psi_of_recent_scores(real_client: TestClient) -> None:
+    offers = [offer(f"d-{i}", days_in_process=120 + i, competing_offers=3) for i in range(5)]
+    assert real_client.post("/v1/scores", json={"offers": offers}, headers=AUTH).status_code == 200
+    real_client.app.state.runtime.recorder.flush()  # type: ignore[attr-defined]
+    body = real_client.get("/v1/monitoring/drift?days=1", headers=AUTH).json()
+    assert body["rows"] == 5
+    assert (body["stable_below"], body["significant_above"]) == (0.1, 0.25)
+    lines = {line["name"]: line for line in body["lines"]}
+    assert lines["days_in_process"]["verdict"] == "significant shift"
+    assert lines["days_in_process"]["psi"] > 0.25
+    assert real_client.get("/v1/monitoring/drift").status_code == 401
