@@ -1,10 +1,11 @@
-"""Run a command in a process of its own and report its wall time and peak resident memory."""
+"""Shared by the benchmarks: demo files, and commands measured in a process of their own."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 _MEASURE = """
 import resource, subprocess, sys
@@ -31,3 +32,26 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float,
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     *output, peak_kib = done.stdout.strip().splitlines()
     return wall, int(peak_kib) / 1024, "\n".join(output)
+
+
+def demo_file(rows: int, seed: int, path: Path, *extra: str, cwd: Path | None = None) -> Path:
+    """Write ``rows`` demo offers to ``path`` with the project's own command."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "declinerisk",
+            "demo-data",
+            "--rows",
+            str(rows),
+            "--seed",
+            str(seed),
+            "--out",
+            str(path),
+            *extra,
+        ],
+        check=True,
+        capture_output=True,
+        cwd=cwd,
+    )
+    return path

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from measure import run_measured
+from measure import demo_file, run_measured
 
 TRAIN = """
 import sys
@@ -52,27 +51,6 @@ print(time.perf_counter() - start)
 """
 
 
-def _demo(rows: int, seed: int, path: Path, *extra: str) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "declinerisk",
-            "demo-data",
-            "--rows",
-            str(rows),
-            "--seed",
-            str(seed),
-            "--out",
-            str(path),
-            *extra,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -82,10 +60,10 @@ def main() -> None:
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     with tempfile.TemporaryDirectory(prefix="declinerisk-score-bench-") as tmp:
         work = Path(tmp)
-        history = _demo(200_000, 1, work / "offers.csv")
+        history = demo_file(200_000, 1, work / "offers.csv")
         model = run_measured([sys.executable, "-c", TRAIN, str(history), str(work / "m")], env)[2]
         model = model.strip().splitlines()[-1]
-        offers = _demo(args.rows, 2, work / "open.parquet", "--open")
+        offers = demo_file(args.rows, 2, work / "open.parquet", "--open")
         floor_s = float(run_measured([sys.executable, "-c", FLOOR, str(offers), model], env)[2])
         score = [sys.executable, "-m", "declinerisk", "score", "--model", model, "--show", "0"]
         plain = run_measured(
@@ -111,7 +89,7 @@ def main() -> None:
                 flush=True,
             )
         if args.big:
-            big = _demo(args.big, 3, work / "open_big.parquet", "--open")
+            big = demo_file(args.big, 3, work / "open_big.parquet", "--open")
             (work / "open.parquet").unlink()
             wall, peak, _ = run_measured([*score, str(big), "--out", str(work / "c.csv")], env)
             print(

@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from measure import demo_file
+
 KEY = "bench-key"
 NOOP_APP = """
 from fastapi import FastAPI
@@ -143,22 +145,7 @@ def main() -> None:
             "MLFLOW_TRACKING_URI": tracking,
             "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
         }
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "declinerisk",
-                "demo-data",
-                "--rows",
-                "50000",
-                "--seed",
-                "1",
-                "--out",
-                str(work / "offers.csv"),
-            ],
-            check=True,
-            env=env,
-        )
+        demo_file(50_000, 1, work / "offers.csv", cwd=work)
         config = work / "config.toml"
         config.write_text(
             '[selection]\nfamilies = ["gradient_boosting"]\n'

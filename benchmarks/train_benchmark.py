@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from measure import run_measured
+from measure import demo_file, run_measured
 
 BARE_FIT = """
 import sys
@@ -48,22 +47,7 @@ def main() -> None:
         work = Path(tmp)
         for rows in sorted(args.rows):
             data = work / f"offers_{rows}.csv"
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "declinerisk",
-                    "demo-data",
-                    "--rows",
-                    str(rows),
-                    "--seed",
-                    "1",
-                    "--out",
-                    str(data),
-                ],
-                check=True,
-                capture_output=True,
-            )
+            demo_file(rows, 1, data)
             wall, peak, _ = run_measured(
                 [
                     sys.executable,

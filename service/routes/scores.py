@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
 from declinerisk import schema
@@ -36,7 +36,7 @@ async def score_offers(
     predictor: PredictorDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
-) -> ScoresResponse:
+) -> Response:
     """Decline probability, risk band, top three reasons and the action, per offer."""
     _check_batch(request, settings.max_offers_per_request)
     records = [_record(offer) for offer in request.offers]
@@ -49,11 +49,13 @@ async def score_offers(
     runtime.recorder.record(_store_rows(request_id, records, scored))
     for offer in scored:
         runtime.metrics.scores.labels(band=offer.risk_band).inc()
-    return ScoresResponse(
+    response = ScoresResponse(
         request_id=request_id,
         model_version=predictor.version,
         scores=[_out(offer) for offer in scored],
     )
+    # Validated once here; returning a Response spares FastAPI a second validation pass.
+    return Response(response.model_dump_json(), media_type="application/json")
 
 
 def _check_batch(request: ScoresRequest, limit: int) -> None:

@@ -66,7 +66,7 @@ class Scorer:
     """
 
     def __init__(
-        self, model: LoadedModel, playbook: Playbook | None = None, fast_path_max: int = 64
+        self, model: LoadedModel, playbook: Playbook | None = None, fast_path_max: int = 1000
     ) -> None:
         self.model = model
         self.fast_path_max = fast_path_max
