@@ -25,10 +25,14 @@ pg_start() {
   rm -rf "$PG_ROOT" && mkdir -p "$PG_ROOT"
   [ "$(id -u)" = 0 ] && chown postgres "$PG_ROOT"
   "${run[@]}" "$bin/initdb" -D "$PG_ROOT/data" -U postgres --auth=trust >/dev/null
-  "${run[@]}" "$bin/pg_ctl" -D "$PG_ROOT/data" -l "$PG_ROOT/log" -w \
-    -o "-p $PG_PORT -k $PG_ROOT -c listen_addresses=127.0.0.1" start >/dev/null
+  local ctl="${run[*]} $bin/pg_ctl -D $PG_ROOT/data -l $PG_ROOT/log -w"
+  local options="-p $PG_PORT -k $PG_ROOT -c listen_addresses=127.0.0.1"
+  $ctl -o "$options" start >/dev/null
   "${run[@]}" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres declinerisk_test
   export DECLINERISK_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/declinerisk_test"
+  # The outage test stops and restarts the server with these.
+  export DECLINERISK_TEST_POSTGRES_STOP="$ctl -m fast stop"
+  export DECLINERISK_TEST_POSTGRES_START="$ctl -o '$options' start"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
 }
 

@@ -66,6 +66,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         version=__version__,
         summary="Offer-decline risk for open offers: probability, band, reasons and action.",
         lifespan=lifespan,
+        responses=errors.REFUSALS,  # every route documents the stable error body
     )
     app.state.settings = settings
     errors.install(app)

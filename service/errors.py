@@ -58,6 +58,12 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": CODES[status].replace("_", " ")}
+    for status in (400, 401, 404, 405, 409, 413, 415, 422, 500, 503)
+}
+
+
 def error_response(
     status: int,
     message: str,

@@ -15,21 +15,13 @@ from declinerisk import schema
 from declinerisk.scoring import ScoredOffer
 from service.auth import Authenticated
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
-from service.errors import ErrorBody
 from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 CONTRACT_NAMES = frozenset(schema.COLUMNS_BY_NAME)
 
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "missing or invalid API key"},
-    413: {"model": ErrorBody, "description": "body over the size limit"},
-    422: {"model": ErrorBody, "description": "field-level validation errors"},
-    503: {"model": ErrorBody, "description": "no model loaded"},
-}
 
-
-@router.post("/scores", response_model=ScoresResponse, responses=REFUSALS)
+@router.post("/scores", response_model=ScoresResponse)
 async def score_offers(
     request: ScoresRequest,
     _: Authenticated,

@@ -185,11 +185,16 @@ def _serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
     from service.settings import ServiceSettings
 
+    from declinerisk.registry import load_reference
+
     try:
-        ServiceSettings()  # fail here, once, with a readable message, not in every worker
+        settings = ServiceSettings()  # fail here, once, readably, not in every worker
     except ValidationError as exc:
         print(f"error: invalid DECLINERISK_* settings:\n{exc}", file=sys.stderr)
         return 2
+    # A truncated or altered model is refused here with its reason, before anything listens.
+    model = load_reference(settings.model, tracking_uri=settings.mlflow_tracking_uri)
+    print(f"model {model.version} verified; starting {args.workers} worker(s)")
     uvicorn.run(
         "service.asgi:app",
         host=args.host,

@@ -22,6 +22,7 @@ from declinerisk.store import Store
 log = logging.getLogger("declinerisk.recorder")
 
 BATCH = 500
+RETRY_SECONDS = 2.0
 
 
 class ScoreRecorder:
@@ -60,7 +61,11 @@ class ScoreRecorder:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=RETRY_SECONDS)
+            except queue.Empty:
+                self._retry_spool()  # the database may be back while no scores arrive
+                continue
             if item is None:
                 return
             batch, flushes = self._drain(item)
@@ -100,6 +105,14 @@ class ScoreRecorder:
             self._append_spool(batch)
             if self._on_failure:
                 self._on_failure(len(batch))
+
+    def _retry_spool(self) -> None:
+        if not self._spool.exists():
+            return
+        try:
+            self._replay_spool()
+        except Exception as exc:  # still down: the spool stays for the next try
+            log.debug("spool replay failed (%s)", type(exc).__name__)
 
     def _append_spool(self, batch: list[dict[str, Any]]) -> None:
         if not batch:

@@ -296,6 +296,13 @@ def summary_table(result: TrainResult) -> Table:
     return table
 
 
+def _previous_model(models_dir: Path) -> str:
+    latest = models_dir / "latest"
+    if latest.exists():
+        return f"The previous model ({latest} -> {latest.resolve().name}) is intact."
+    return "No previous model was there."
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m declinerisk.train",
@@ -338,10 +345,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=False)
     default_config = Path("training/config.toml")
+    models_dir = args.models_dir or Path("models")
     try:
         config = load_config(args.config or (default_config if default_config.is_file() else None))
         if args.models_dir is not None:
             config = config.model_copy(update={"models_dir": args.models_dir})
+        models_dir = config.models_dir
         mapping = load_mapping(args.mapping)
         tracking_uri = (
             None
@@ -360,6 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except DeclineRiskError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only folder, full disk...: nothing was published
+        print(
+            f"error: cannot write the model: {exc}. {_previous_model(models_dir)}", file=sys.stderr
+        )
         return 2
     console.print(summary_table(result))
     estimator = result.manifest.estimator

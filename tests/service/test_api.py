@@ -257,3 +257,15 @@ def test_error_bodies_never_echo_submitted_values(fake_client: TestClient) -> No
         response = fake_client.post("/v1/scores", json=body, headers=AUTH)
         assert response.status_code == 422
         assert "Jane" not in response.text
+
+
+def test_settings_refuse_a_model_outside_the_models_folder(tmp_path: Any) -> None:
+    from pydantic import ValidationError
+
+    from tests.service.conftest import settings_for
+
+    with pytest.raises(ValidationError, match="outside models_dir"):
+        settings_for(tmp_path, model="/etc/passwd")
+    with pytest.raises(ValidationError, match="SHA-256"):
+        settings_for(tmp_path, api_key_hashes=["not-a-digest"])
+    assert settings_for(tmp_path, model="models:/declinerisk@champion").model.startswith("models:")

@@ -1,0 +1,18 @@
+"""A short version of benchmarks/load_test.py: 10 s at concurrency 16 against the real server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+
+from load_test import failures, run_load_test
+
+
+def test_ten_seconds_at_concurrency_16_loses_nothing(tmp_path: Path) -> None:
+    figures = run_load_test(10, 16, tmp_path)
+    assert figures["successes"] > 100
+    assert figures["errors"] == 0
+    assert figures["store_rows"] == figures["successes"]
+    assert failures(figures) == []

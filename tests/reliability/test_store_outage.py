@@ -1,0 +1,97 @@
+"""PostgreSQL stopped while requests flow: scoring answers, nothing is lost or duplicated."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from service.app import create_app
+from sqlalchemy import create_engine, text
+
+from declinerisk.train import TrainResult
+from tests.service.conftest import AUTH, fake_loader, offer, settings_for
+
+URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
+STOP = os.environ.get("DECLINERISK_TEST_POSTGRES_STOP")
+START = os.environ.get("DECLINERISK_TEST_POSTGRES_START")
+
+
+@pytest.fixture
+def postgres_control() -> tuple[str, str, str]:
+    if not (URL and STOP and START):
+        if os.environ.get("CI"):
+            pytest.fail("CI must start PostgreSQL through .ci/postgres.sh")
+        pytest.skip("needs the PostgreSQL started by .ci/postgres.sh")
+    engine = create_engine(URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS score_records, outcomes, alembic_version"))
+    engine.dispose()
+    return URL, STOP, START
+
+
+def _rows(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        total = connection.execute(text("SELECT count(*) FROM score_records")).scalar_one()
+        distinct = connection.execute(
+            text("SELECT count(*) FROM (SELECT DISTINCT request_id, offer_id FROM score_records) d")
+        ).scalar_one()
+    engine.dispose()
+    return int(total), int(distinct)
+
+
+def test_scores_are_spooled_while_postgres_is_down_and_written_once_it_returns(
+    tmp_path: Path, trained: TrainResult, postgres_control: tuple[str, str, str]
+) -> None:
+    url, stop, start = postgres_control
+    settings = settings_for(tmp_path, database_url=url)
+    with TestClient(create_app(settings, loader=fake_loader(trained.manifest))) as client:
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        for i in range(5):
+            assert (
+                client.post(
+                    "/v1/scores", json={"offers": [offer(f"up-{i}")]}, headers=AUTH
+                ).status_code
+                == 200
+            )
+        runtime.recorder.flush()
+        assert _rows(url) == (5, 5)
+
+        subprocess.run(stop, shell=True, check=True, timeout=60)
+        try:
+            for i in range(5):
+                answer = client.post(
+                    "/v1/scores", json={"offers": [offer(f"down-{i}")]}, headers=AUTH
+                )
+                assert answer.status_code == 200
+            runtime.recorder.flush()
+            assert runtime.recorder.spooled == 5
+            outcome = client.post(
+                "/v1/outcomes",
+                headers=AUTH,
+                json={"offer_id": "down-1", "event_id": "e1", "outcome": "declined"},
+            )
+            assert outcome.status_code == 503 and outcome.headers["Retry-After"] == "30"
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == "degraded"
+        finally:
+            subprocess.run(start, shell=True, check=True, timeout=60)
+
+        deadline = time.time() + 30
+        while runtime.recorder.spooled and time.time() < deadline:
+            time.sleep(0.5)
+        assert runtime.recorder.spooled == 0
+        assert _rows(url) == (10, 10)
+        assert client.get("/readyz").json()["status"] == "ready"
+        assert (
+            client.post(
+                "/v1/outcomes",
+                headers=AUTH,
+                json={"offer_id": "down-1", "event_id": "e1", "outcome": "declined"},
+            ).status_code
+            == 200
+        )
