@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from measure import demo_file, free_port
 
 KEY = "load-key"
 WARM_UP_SECONDS = 5.0
@@ -82,32 +83,10 @@ async def _load(url: str, seconds: float, concurrency: int, tally: Tally) -> Non
     await asyncio.gather(*(_client(url, stop_at, tally, n) for n in range(concurrency)))
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run_load_test(seconds: float, concurrency: int, work: Path) -> dict[str, float]:
     """Run the whole test in ``work``; returns its figures (raises nothing, checks after)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "declinerisk",
-            "demo-data",
-            "--rows",
-            "20000",
-            "--seed",
-            "3",
-            "--out",
-            str(work / "offers.csv"),
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
+    demo_file(20_000, 3, work / "offers.csv", cwd=work)
     subprocess.run(
         [
             sys.executable,
@@ -124,7 +103,7 @@ def run_load_test(seconds: float, concurrency: int, work: Path) -> dict[str, flo
         capture_output=True,
         cwd=work,
     )
-    port = _port()
+    port = free_port()
     store = work / "store.db"
     server_env = {
         **env,

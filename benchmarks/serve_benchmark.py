@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from measure import demo_file
+from measure import demo_file, free_port
 
 KEY = "bench-key"
 NOOP_APP = """
@@ -41,12 +40,6 @@ app = FastAPI()
 def noop() -> dict[str, bool]:
     return {"ok": True}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(url: str, seconds: float = 120) -> None:
@@ -168,7 +161,7 @@ def main() -> None:
             capture_output=True,
             cwd=work,
         )
-        ours, theirs, noop = _free_port(), _free_port(), _free_port()
+        ours, theirs, noop = free_port(), free_port(), free_port()
         (work / "noop_app.py").write_text(NOOP_APP)
         ours_env = {
             **env,

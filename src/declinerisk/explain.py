@@ -74,7 +74,7 @@ class Explainer:
         else:
             raise TypeError(f"no explainer for {type(classifier).__name__}")
         self._base = self.contributions_of_prepared(self._prepared(self._probe(1))).base
-        self._compiled = [self._compile(j, classifier) for j in range(len(features.names))]
+        self._compiled = [self._compile(j) for j in range(len(features.names))]
 
     def contributions(self, offers: pd.DataFrame) -> Contributions:
         """Per-column contributions, straight from the typed columns (no ColumnTransformer)."""
@@ -142,7 +142,7 @@ class Explainer:
         probe[self.features.names[j]] = pd.Series(values, dtype=probe.dtypes.iloc[j])
         return self.contributions_of_prepared(self._prepared(probe)).values[:, j]
 
-    def _compile(self, j: int, classifier: Any) -> _CompiledColumn:
+    def _compile(self, j: int) -> _CompiledColumn:
         name = self.features.names[j]
         if name in self.features.categorical:
             known = [str(c) for c in self._categories_of(name)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from service.app import create_app
 from service.auth import key_digest
+from service.routes.webhooks import signature
 from service.settings import ServiceSettings
 
 from declinerisk.artifacts import Manifest
@@ -115,3 +117,13 @@ def offer(offer_id: str = "o-1", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def signed(body: bytes, secret: str = WEBHOOK_SECRET, age: int = 0) -> dict[str, str]:
+    """Webhook headers for ``body``, signed with ``secret``, ``age`` seconds old."""
+    stamp = str(int(time.time()) - age)
+    return {
+        "X-DeclineRisk-Timestamp": stamp,
+        "Content-Type": "application/json",
+        "X-DeclineRisk-Signature": signature(secret, stamp, body),
+    }

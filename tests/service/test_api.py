@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service.routes.webhooks import signature
 
-from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, WEBHOOK_SECRET, offer
+from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, offer, signed
 
 
 def _assert_error(response: Any, status: int) -> dict[str, Any]:
@@ -160,19 +158,10 @@ def test_outcomes_are_idempotent_on_offer_and_event(fake_client: TestClient) -> 
     _assert_error(fake_client.post("/v1/outcomes", json=outcome), 401)
 
 
-def _signed(body: bytes, secret: str = WEBHOOK_SECRET, age: int = 0) -> dict[str, str]:
-    stamp = str(int(time.time()) - age)
-    return {
-        "X-DeclineRisk-Timestamp": stamp,
-        "Content-Type": "application/json",
-        "X-DeclineRisk-Signature": signature(secret, stamp, body),
-    }
-
-
 def test_webhook_accepts_a_signed_outcome_once(fake_client: TestClient) -> None:
     body = json.dumps({"offer_id": "o-9", "event_id": "evt-1", "outcome": "accepted"}).encode()
-    first = fake_client.post("/v1/webhooks/outcomes", content=body, headers=_signed(body))
-    again = fake_client.post("/v1/webhooks/outcomes", content=body, headers=_signed(body))
+    first = fake_client.post("/v1/webhooks/outcomes", content=body, headers=signed(body))
+    again = fake_client.post("/v1/webhooks/outcomes", content=body, headers=signed(body))
     assert first.status_code == again.status_code == 200
     assert (first.json()["recorded"], again.json()["recorded"]) == (True, False)
 
@@ -181,8 +170,8 @@ def test_webhook_refusals_are_counted(fake_client: TestClient) -> None:
     body = json.dumps({"offer_id": "o-9", "event_id": "evt-2", "outcome": "declined"}).encode()
     altered = body.replace(b"declined", b"accepted")
     cases = {
-        "bad_signature": ({**_signed(body, secret="wrong")}, body),
-        "stale_timestamp": (_signed(body, age=301), body),
+        "bad_signature": ({**signed(body, secret="wrong")}, body),
+        "stale_timestamp": (signed(body, age=301), body),
         "missing_signature": ({"Content-Type": "application/json"}, body),
     }
     for _, (headers, content) in cases.items():
@@ -190,7 +179,7 @@ def test_webhook_refusals_are_counted(fake_client: TestClient) -> None:
             fake_client.post("/v1/webhooks/outcomes", content=content, headers=headers), 401
         )
     _assert_error(
-        fake_client.post("/v1/webhooks/outcomes", content=altered, headers=_signed(body)), 401
+        fake_client.post("/v1/webhooks/outcomes", content=altered, headers=signed(body)), 401
     )
     metrics = fake_client.get("/metrics").text
     assert 'declinerisk_webhook_rejections_total{reason="bad_signature"} 2.0' in metrics

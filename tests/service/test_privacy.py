@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 from fastapi.testclient import TestClient
-from service.routes.webhooks import signature
 
-from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, WEBHOOK_SECRET, offer
+from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, WEBHOOK_SECRET, offer, signed
 
 CANDIDATE = "Zelda-Quartz-4471"
 
@@ -39,25 +37,8 @@ def test_secrets_and_candidate_data_stay_out_of_logs(
             "decline_reason": CANDIDATE,
         }
     ).encode()
-    stamp = str(int(time.time()))
-    fake_client.post(
-        "/v1/webhooks/outcomes",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-DeclineRisk-Timestamp": stamp,
-            "X-DeclineRisk-Signature": signature(WEBHOOK_SECRET, stamp, body),
-        },
-    )
-    fake_client.post(
-        "/v1/webhooks/outcomes",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-DeclineRisk-Timestamp": stamp,
-            "X-DeclineRisk-Signature": signature("wrong", stamp, body),
-        },
-    )
+    fake_client.post("/v1/webhooks/outcomes", content=body, headers=signed(body))
+    fake_client.post("/v1/webhooks/outcomes", content=body, headers=signed(body, "wrong"))
     fake_client.post(
         "/v1/outcomes",
         headers={"Authorization": f"Bearer {OTHER_KEY}"},
