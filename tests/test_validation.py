@@ -115,3 +115,15 @@ def test_protected_attributes_and_labels_are_never_features(tmp_path: Path) -> N
         "offer_date",
     ):
         assert name not in validated.features.names
+
+
+def test_the_report_names_file_row_line_column_value_and_reason(tmp_path: Path) -> None:
+    frame = _as_text(make_offers(rows=20))
+    frame.loc[2, "competing_offers"] = "lots"
+    validated = _validated(tmp_path, frame)
+    with pytest.raises(InvalidRowsError) as caught:
+        validated.raise_if_invalid()
+    assert (
+        f"{tmp_path / 'offers.csv'}: row 3 (line 4), column 'competing_offers', value 'lots': "
+        "not a number"
+    ) in str(caught.value)

@@ -44,8 +44,11 @@ class RowProblem:
     reason: str
 
     def describe(self, source: str) -> str:
+        # In a CSV the header is line 1, so data row N sits on line N + 1.
+        line = f" (line {self.row + 1})" if source.lower().endswith(".csv") else ""
         return (
-            f"{source}: row {self.row}, column {self.column!r}, value {self.value!r}: {self.reason}"
+            f"{source}: row {self.row}{line}, column {self.column!r}, value {self.value!r}: "
+            f"{self.reason}"
         )
 
 
