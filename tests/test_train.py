@@ -110,6 +110,7 @@ def test_champion_moves_only_for_a_model_at_least_as_good(
         str(client.get_model_version_by_alias("declinerisk", CHALLENGER).version)
         == second.tracking.model_version
     )
+    assert "report.html" in [a.path for a in client.list_artifacts(first.tracking.run_id)]
     logged = client.get_run(first.tracking.run_id)
     assert logged.data.metrics["test_pr_auc"] == pytest.approx(
         first.manifest.metrics["test"]["pr_auc"]

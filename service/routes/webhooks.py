@@ -63,7 +63,12 @@ async def webhook_outcome(
         outcome = OutcomeIn.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
-    return await run_in_threadpool(record_outcome, runtime.store, outcome, "webhook")
+    result = await run_in_threadpool(record_outcome, runtime.store, outcome, "webhook")
+    if not result.recorded:
+        # A replay inside the time window: acknowledged (the sender may be retrying) but not
+        # recorded again, and counted like the other refusals.
+        runtime.metrics.webhook_rejections.labels(reason="replayed_event").inc()
+    return result
 
 
 def _refusal(request: Request, body: bytes, secret: object, tolerance: int) -> str | None:

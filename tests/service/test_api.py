@@ -164,6 +164,8 @@ def test_webhook_accepts_a_signed_outcome_once(fake_client: TestClient) -> None:
     again = fake_client.post("/v1/webhooks/outcomes", content=body, headers=signed(body))
     assert first.status_code == again.status_code == 200
     assert (first.json()["recorded"], again.json()["recorded"]) == (True, False)
+    metrics = fake_client.get("/metrics").text
+    assert 'declinerisk_webhook_rejections_total{reason="replayed_event"} 1.0' in metrics
 
 
 def test_webhook_refusals_are_counted(fake_client: TestClient) -> None:
