@@ -46,10 +46,11 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings.database_url)
-        recorder = ScoreRecorder(store, settings.spool_path, on_failure=metrics.store_failures.inc)
+        # The model first: a refused one stops start-up before anything else is opened.
         slot = ModelSlot(loader or model_loader(settings))
         current = slot.load()
+        store = open_store(settings.database_url)
+        recorder = ScoreRecorder(store, settings.spool_path, on_failure=metrics.store_failures.inc)
         metrics.serving(current.version)
         log.info("serving model %s", current.version)
         pool = ThreadPoolExecutor(settings.scoring_threads, thread_name_prefix="scoring")
