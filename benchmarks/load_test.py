@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from measure import demo_file, free_port
+from measure import demo_file, free_port, train_model
 
 KEY = "load-key"
 WARM_UP_SECONDS = 5.0
@@ -87,22 +87,7 @@ def run_load_test(seconds: float, concurrency: int, work: Path) -> dict[str, flo
     """Run the whole test in ``work``; returns its figures (raises nothing, checks after)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     demo_file(20_000, 3, work / "offers.csv", cwd=work)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "declinerisk.train",
-            "--data",
-            str(work / "offers.csv"),
-            "--models-dir",
-            str(work / "models"),
-            "--no-tracking",
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-        cwd=work,
-    )
+    train_model(work / "offers.csv", work / "models", "--no-tracking", env=env, cwd=work)
     port = free_port()
     store = work / "store.db"
     server_env = {

@@ -63,3 +63,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def train_model(data: Path, models: Path, *extra: str, env: dict[str, str], cwd: Path) -> Path:
+    """Train with ``python -m declinerisk.train`` into ``models``; returns ``models/latest``."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "declinerisk.train",
+            "--data",
+            str(data),
+            "--models-dir",
+            str(models),
+            *extra,
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        cwd=cwd,
+    )
+    return models / "latest"

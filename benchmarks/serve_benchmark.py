@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from measure import demo_file, free_port
+from measure import demo_file, free_port, train_model
 
 KEY = "bench-key"
 NOOP_APP = """
@@ -144,22 +144,8 @@ def main() -> None:
             '[selection]\nfamilies = ["gradient_boosting"]\n'
             f'[tracking]\ntracking_uri = "{tracking}"\n'
         )
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "declinerisk.train",
-                "--data",
-                str(work / "offers.csv"),
-                "--config",
-                str(config),
-                "--models-dir",
-                str(work / "models"),
-            ],
-            check=True,
-            env=env,
-            capture_output=True,
-            cwd=work,
+        train_model(
+            work / "offers.csv", work / "models", "--config", str(config), env=env, cwd=work
         )
         ours, theirs, noop = free_port(), free_port(), free_port()
         (work / "noop_app.py").write_text(NOOP_APP)

@@ -129,7 +129,8 @@ def run(
         )
         explainer = Explainer(model, features)
         drivers = np.abs(explainer.contributions(split.test).values).mean(axis=0)
-        drift_reference = drift.reference(split.training, features, calibration_p)
+        training = split.training  # a concatenation: build it once
+        drift_reference = drift.reference(training, features, calibration_p)
     for group in audit:
         if group.adverse:
             out.print(
@@ -156,7 +157,7 @@ def run(
             split=split.method,
         ),
         "features": features.to_list(),
-        "feature_summary": feature_summary(split.training, features),
+        "feature_summary": feature_summary(training, features),
         "estimator": {
             "family": best.family,
             "params": best.params,
@@ -201,8 +202,9 @@ def select(config: TrainConfig, features: FeatureSet, split: Split, out: Console
     """The candidate with the best cross-validated ROC AUC on the fit part."""
     rows = split.fit
     if len(rows) > config.selection.max_rows:
-        rows = rows.sample(config.selection.max_rows, random_state=config.seed).sort_index()
-        rows = rows.loc[split.fit.index.intersection(rows.index)]
+        # A random sample, kept in the fit part's (time) order for the time-ordered folds.
+        sample = rows.sample(config.selection.max_rows, random_state=config.seed)
+        rows = rows[rows.index.isin(sample.index)]
     y = declined(rows)
     folds: Any = (
         TimeSeriesSplit(config.selection.cv_folds)
