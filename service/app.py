@@ -34,7 +34,7 @@ def model_loader(settings: ServiceSettings) -> Loader:
     def load(version: str | None) -> Predictor:
         reference = settings.model if version is None else str(settings.models_dir / version)
         loaded = load_reference(reference, tracking_uri=settings.mlflow_tracking_uri)
-        return Scorer(loaded, playbook, fast_path_max=settings.fast_path_max_offers)
+        return Scorer(loaded, playbook)
 
     return load
 

@@ -83,19 +83,41 @@ class ScoresRequest(_Strict):
 
 
 class ReasonOut(BaseModel):
-    column: str
-    value: str
-    typical: str
-    contribution: float = Field(description="change in decline log-odds against a typical offer")
+    columns: list[str] = Field(
+        description="the input, or the two inputs of an interaction the model learned"
+    )
+    values: list[str] = Field(description="this offer's values, as the sentence says them")
+    typical: list[str] = Field(description="the typical values the effect is measured against")
+    effect: float = Field(
+        gt=0.0,
+        le=1.0,
+        description="decline probability minus the probability with these inputs at their "
+        "typical values (0.07 = 7 points); at least the playbook's floor",
+    )
     sentence: str
+
+
+class WhatIfOut(BaseModel):
+    column: str = Field(description="the input the action changes")
+    action: str
+    probability: float = Field(
+        ge=0.0, le=1.0, description="the model's estimate after the action: not a promise"
+    )
 
 
 class ScoreOut(BaseModel):
     offer_id: str
     decline_probability: float = Field(ge=0.0, le=1.0)
     risk_band: Literal["high", "medium", "low"]
-    reasons: list[ReasonOut]
+    reasons: list[ReasonOut] = Field(
+        description="at most three inputs that raise this offer's risk, strongest first; "
+        "none when nothing raises it by the floor (no strong risk signal)"
+    )
     action: str
+    what_ifs: list[WhatIfOut] = Field(
+        description="for each action a recruiter can take on this offer, the model's estimate "
+        "of the decline probability after it"
+    )
     model_version: str
     warnings: list[str]
 

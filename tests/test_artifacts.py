@@ -6,15 +6,23 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from declinerisk import artifacts
 from declinerisk.artifacts import LATEST, load_model, point_latest
+from declinerisk.canary import UNSEEN, Canary
 from declinerisk.config import TrainConfig
-from declinerisk.errors import ChecksumMismatchError, IncompatibleModelError, ModelLoadError
+from declinerisk.errors import (
+    CanaryMismatchError,
+    ChecksumMismatchError,
+    IncompatibleModelError,
+    ModelLoadError,
+)
 from declinerisk.mapping import ColumnMapping
 from declinerisk.tracking import TrackingError
 from declinerisk.train import TrainResult, run
+from tests.factories import make_offers
 
 
 @pytest.fixture
@@ -65,6 +73,46 @@ def test_refuses_a_model_from_another_scikit_learn_release(folder: Path) -> None
     _edit_manifest(folder, libraries={**manifest["libraries"], "scikit-learn": "0.24.2"})
     with pytest.raises(IncompatibleModelError, match=r"scikit-learn 0\.24\.2"):
         load_model(folder)
+
+
+def test_refuses_a_model_from_another_interpret_release(folder: Path) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    _edit_manifest(folder, libraries={**manifest["libraries"], "interpret-core": "0.5.0"})
+    with pytest.raises(IncompatibleModelError, match=r"interpret-core 0\.5\.0"):
+        load_model(folder)
+
+
+def _alter_canary(folder: Path, *, reseal: bool) -> None:
+    """Nudge one stored canary probability by 1e-6; with ``reseal``, fix the checksum too, as
+    an attacker or a buggy tool would, so only the recomputation can notice."""
+    path = folder / "canary.json"
+    canary = json.loads(path.read_text())
+    canary["probability"][7] += 1e-6
+    path.write_text(json.dumps(canary))
+    if reseal:
+        _edit_manifest(folder, canary_sha256=artifacts.file_sha256(path))
+
+
+def test_refuses_an_altered_canary_by_its_checksum(folder: Path) -> None:
+    _alter_canary(folder, reseal=False)
+    with pytest.raises(CanaryMismatchError, match="canary is altered"):
+        load_model(folder)
+
+
+def test_refuses_a_model_whose_serving_path_misses_the_canary(folder: Path) -> None:
+    _alter_canary(folder, reseal=True)
+    with pytest.raises(CanaryMismatchError, match=r"up to 1\.00e-06 away"):
+        load_model(folder)
+
+
+def test_canary_rows_are_synthetic_and_cover_missing_and_unseen_values(folder: Path) -> None:
+    canary = Canary.from_json((folder / "canary.json").read_text())
+    demo_ids = set(make_offers(rows=4_000, seed=11)["offer_id"])
+    assert "offer_id" not in canary.columns and not demo_ids & set(canary.columns)
+    assert canary.rows == 300
+    assert any(v is None for v in canary.columns["department"])
+    assert UNSEEN in set(canary.columns["department"])
+    assert np.isnan(canary.columns["days_in_process"]).any()
 
 
 def test_refuses_a_model_for_another_contract_version(folder: Path) -> None:
@@ -119,7 +167,9 @@ def test_stale_temporary_folders_of_dead_runs_are_removed(
     (stale / "model.joblib").write_bytes(b"half")
     fields = trained.manifest.model_dump()
     fields.pop("model_sha256")
-    folder = artifacts.save_model(load_model(trained.folder).pipeline, fields, models)
+    fields.pop("canary_sha256")
+    canary = Canary.from_json((trained.folder / "canary.json").read_text())
+    folder = artifacts.save_model(load_model(trained.folder).model, fields, models, canary)
     point_latest(models, folder)
     assert not stale.exists()
     assert load_model(models / LATEST).version == trained.manifest.version

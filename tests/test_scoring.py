@@ -58,7 +58,7 @@ def test_a_duplicate_in_a_later_chunk_is_reported(tmp_path: Path, scorer: Scorer
     assert "duplicate offer_id" in errors["reason"][0]
 
 
-def test_every_open_demo_offer_gets_band_three_reasons_and_an_action(
+def test_every_open_demo_offer_gets_a_band_true_reasons_an_action_and_what_ifs(
     tmp_path: Path, scorer: Scorer
 ) -> None:
     path, frame = _open_offers(tmp_path, 2_000, "open.parquet")
@@ -69,12 +69,24 @@ def test_every_open_demo_offer_gets_band_three_reasons_and_an_action(
     assert report.rows_scored == len(scored) == 2_000
     assert set(scored["risk_band"]) <= {"high", "medium", "low"}
     assert scored["decline_probability"].between(0, 1).all()
+    # Reasons fill ranks in order; each raises risk by the floor; strongest first.
     for rank in (1, 2, 3):
-        assert scored[f"reason_{rank}_sentence"].str.len().gt(10).all()
-        assert scored[f"reason_{rank}_column"].notna().all()
+        given = scored[f"reason_{rank}_effect"].notna()
+        assert scored.loc[given, f"reason_{rank}_sentence"].str.len().gt(10).all()
+        assert scored.loc[given, f"reason_{rank}_effect"].ge(0.01).all()
+        assert scored.loc[~given, f"reason_{rank}_sentence"].isna().all()
+        if rank > 1:
+            earlier = scored[f"reason_{rank - 1}_effect"]
+            assert earlier[given].notna().all()
+            assert (earlier[given] >= scored.loc[given, f"reason_{rank}_effect"]).all()
+    high = scored["risk_band"] == "high"
+    assert scored.loc[high, "reason_1_effect"].notna().all(), "a high-risk offer has a reason"
     assert scored["action"].str.len().gt(10).all()
-    assert (scored["reason_1_contribution"] >= scored["reason_2_contribution"]).all()
-    assert (scored["reason_2_contribution"] >= scored["reason_3_contribution"]).all()
+    # What-ifs: blank where the lever does not apply, never above 1.
+    lever = scored["what_if_comp_delta_pct"]
+    below_ask = frame["comp_delta_pct"].to_numpy() < 0
+    assert lever.notna().to_numpy().tolist() == below_ask.tolist()
+    assert lever.dropna().between(0, 1).all()
 
 
 def test_without_reasons_the_probabilities_are_the_same(tmp_path: Path, scorer: Scorer) -> None:

@@ -31,12 +31,14 @@ def test_artifact_loads_and_matches_the_manifest(trained: TrainResult) -> None:
     model = load_model(trained.folder.parent / LATEST)
     manifest = model.manifest
     assert model.path == trained.folder.resolve()
-    assert (
-        manifest.data.rows_fit + manifest.data.rows_calibration + manifest.data.rows_test == 4_000
-    )
+    assert manifest.data.rows_training + manifest.data.rows_test == 4_000
+    assert manifest.data.rows_shipped == 4_000
     assert manifest.bands["high"] >= manifest.bands["medium"]
-    assert {"scikit-learn", "numpy", "pandas", "python"} <= set(manifest.libraries)
-    assert manifest.estimator["calibration"] in {"sigmoid", "isotonic"}
+    assert {"scikit-learn", "interpret-core", "numpy", "pandas", "python"} <= set(
+        manifest.libraries
+    )
+    assert manifest.estimator["family"] == "explainable_boosting"
+    assert manifest.estimator["calibration_params"]["slope"] > 0
     assert "time-ordered" in manifest.data.split
 
 
@@ -44,7 +46,7 @@ def test_protected_attributes_never_change_a_score(trained: TrainResult) -> None
     model = load_model(trained.folder)
     offers = make_offers(rows=300, seed=21)
     flipped = offers.assign(gender="woman", age_band="50 and over")
-    assert "gender" not in model.pipeline.feature_names_in_
+    assert "gender" not in model.model.feature_names_in_
     np.testing.assert_array_equal(
         model.decline_probability(offers), model.decline_probability(flipped)
     )

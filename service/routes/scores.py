@@ -15,7 +15,7 @@ from declinerisk import schema
 from declinerisk.scoring import ScoredOffer
 from service.auth import Authenticated
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
-from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse
+from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse, WhatIfOut
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 CONTRACT_NAMES = frozenset(schema.COLUMNS_BY_NAME)
@@ -101,8 +101,18 @@ def _out(offer: ScoredOffer) -> ScoreOut:
         offer_id=offer.offer_id,
         decline_probability=offer.decline_probability,
         risk_band=offer.risk_band,  # type: ignore[arg-type]
-        reasons=[ReasonOut(**r.__dict__) for r in offer.reasons],
+        reasons=[
+            ReasonOut(
+                columns=list(r.columns),
+                values=list(r.values),
+                typical=list(r.typical),
+                effect=r.effect,
+                sentence=r.sentence,
+            )
+            for r in offer.reasons
+        ],
         action=offer.action,
+        what_ifs=[WhatIfOut(**w.__dict__) for w in offer.what_ifs],
         model_version=offer.model_version,
         warnings=offer.warnings,
     )

@@ -11,6 +11,7 @@ import string
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,11 +20,27 @@ from declinerisk.bands import LOW
 from declinerisk.errors import ConfigError
 
 PLACEHOLDERS = frozenset({"label", "value", "typical"})
+PAIR_PLACEHOLDERS = frozenset(
+    {f"{side}_{name}" for side in ("first", "second") for name in PLACEHOLDERS}
+)
 REASON_KEYS = frozenset(schema.CORE_SIGNALS + schema.OPTIONAL_SIGNALS)
 
 
 class _Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _checked(sentence: str, allowed: frozenset[str]) -> str:
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(sentence) if name}
+    except ValueError as exc:
+        raise ValueError(f"malformed template {sentence!r}: {exc}") from exc
+    unknown = fields - allowed
+    if unknown:
+        raise ValueError(
+            f"unknown placeholders {sorted(unknown)} in {sentence!r}; use {sorted(allowed)}"
+        )
+    return sentence
 
 
 class ReasonWording(_Entry):
@@ -33,17 +50,30 @@ class ReasonWording(_Entry):
     @field_validator("sentence")
     @classmethod
     def _known_placeholders(cls, sentence: str) -> str:
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(sentence) if name}
-        except ValueError as exc:
-            raise ValueError(f"malformed template {sentence!r}: {exc}") from exc
-        unknown = fields - PLACEHOLDERS
-        if unknown:
-            raise ValueError(
-                f"unknown placeholders {sorted(unknown)} in {sentence!r}; "
-                f"use {sorted(PLACEHOLDERS)}"
-            )
-        return sentence
+        return _checked(sentence, PLACEHOLDERS)
+
+
+class Sentence(_Entry):
+    """A template for reasons that are not one input with a value: missing, or a pair."""
+
+    sentence: str
+
+    @field_validator("sentence")
+    @classmethod
+    def _known_placeholders(cls, sentence: str) -> str:
+        return _checked(sentence, PLACEHOLDERS | PAIR_PLACEHOLDERS)
+
+
+class Lever(_Entry):
+    """An input a recruiter can change, and what the model estimates after changing it.
+
+    ``to`` is the value after the action (a number, or "typical" for the training median);
+    ``applies`` says when the action makes sense: the current value is below or above it.
+    """
+
+    action: str = Field(min_length=1)
+    to: float | Literal["typical"]
+    applies: Literal["below", "above"]
 
 
 class NoRisk(_Entry):
@@ -53,7 +83,16 @@ class NoRisk(_Entry):
 class Playbook(_Entry):
     default: ReasonWording
     no_risk: NoRisk
+    # A reason must raise the probability shown by at least this much (0.01 = 1 point).
+    effect_floor: float = Field(0.01, gt=0.0, lt=1.0)
+    no_signal: str = Field("No strong risk signal.", min_length=1)
+    missing: Sentence = Sentence(sentence="{label} is not recorded; typical is {typical}.")
+    pair: Sentence = Sentence(
+        sentence="{first_label} is {first_value} and {second_label} is {second_value}, "
+        "which together raise risk; typical is {first_typical} and {second_typical}."
+    )
     reasons: dict[str, ReasonWording] = Field(default_factory=dict)
+    levers: dict[str, Lever] = Field(default_factory=dict)
 
     @field_validator("reasons")
     @classmethod
@@ -65,16 +104,25 @@ class Playbook(_Entry):
             )
         return reasons
 
+    @field_validator("levers")
+    @classmethod
+    def _known_lever_keys(cls, levers: dict[str, Lever]) -> dict[str, Lever]:
+        numeric = {c.name for c in schema.COLUMNS if c.is_feature and c.is_numeric}
+        unknown = sorted(set(levers) - numeric)
+        if unknown:
+            raise ValueError(f"levers must be numeric inputs; unknown or not numeric: {unknown}")
+        return levers
+
     def wording(self, column: str) -> ReasonWording:
         return self.reasons.get(column, self.default)
 
-    def action_for(self, column: str, contribution: float, band: str) -> str:
-        """The action for a candidate in ``band`` whose leading reason is ``column``.
+    def action_for(self, column: str | None, band: str) -> str:
+        """The action for a candidate in ``band`` whose leading reason is about ``column``.
 
-        Low-risk candidates, and those whose leading reason does not raise their risk, get
-        the no-risk action: nothing to fix, so nothing to push.
+        Low-risk candidates, and those with no reason (nothing raises their risk by the
+        floor), get the no-risk action: nothing to fix, so nothing to push.
         """
-        if contribution <= 0.0 or band == LOW:
+        if column is None or band == LOW:
             return self.no_risk.action
         return self.wording(column).action
 

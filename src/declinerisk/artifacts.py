@@ -1,10 +1,13 @@
-"""Model folders: ``model.joblib`` plus ``manifest.json``, written atomically, verified on load.
+"""Model folders: ``model.joblib``, ``canary.json`` and ``manifest.json``, written atomically,
+verified on load.
 
 A folder is written under a temporary name and renamed into place only when complete;
 ``models/latest`` is a symbolic link swapped in one ``rename``. A run that fails or is killed
 therefore leaves the previous folders and ``latest`` as they were. Loading checks the model
-file's SHA-256, the contract version and the scikit-learn version against the manifest
-before unpickling anything, and refuses a mismatch with a named error.
+file's and the canary's SHA-256, the contract version and the pickled libraries' versions
+against the manifest before unpickling anything, then scores the canary (synthetic offers
+stored with the probabilities the library's public API gave at training) through the serving
+kernel, and refuses any mismatch with a named error.
 """
 
 from __future__ import annotations
@@ -27,19 +30,31 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sklearn.pipeline import Pipeline
 
 from declinerisk import __version__, schema
 from declinerisk.bands import RiskBands
-from declinerisk.errors import ChecksumMismatchError, IncompatibleModelError, ModelLoadError
+from declinerisk.canary import Canary
+from declinerisk.errors import (
+    CanaryMismatchError,
+    ChecksumMismatchError,
+    IncompatibleModelError,
+    ModelLoadError,
+)
+from declinerisk.glassbox import GlassboxModel
 from declinerisk.schema import FeatureSet
 from declinerisk.sources import file_sha256
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+CANARY_FILE = "canary.json"
+# The canary's recomputed probabilities must match the stored ones this closely.
+CANARY_TOLERANCE = 1e-9
 LATEST = "latest"
 TEMP_PREFIX = ".tmp-"
-LIBRARIES = ("scikit-learn", "numpy", "pandas", "joblib", "pyarrow")
+LIBRARIES = ("scikit-learn", "interpret-core", "numpy", "pandas", "joblib", "pyarrow")
+# Pickles of these do not cross minor releases safely: a model trained with another minor
+# version is refused at load.
+PICKLED = ("scikit-learn", "interpret-core")
 
 
 class DataFingerprint(BaseModel):
@@ -50,10 +65,11 @@ class DataFingerprint(BaseModel):
     rows_read: int
     rows_invalid: int
     rows_dropped: int
-    rows_fit: int
-    rows_calibration: int
+    rows_training: int
     rows_test: int
+    rows_shipped: int
     split: str
+    fitted_through: str | None = None
 
 
 class Manifest(BaseModel):
@@ -74,6 +90,7 @@ class Manifest(BaseModel):
     libraries: dict[str, str]
     notes: list[str]
     model_sha256: str
+    canary_sha256: str
     data_summary: dict[str, Any] = {}
     drivers: dict[str, float] = {}
     fairness: list[dict[str, Any]] = []
@@ -87,12 +104,17 @@ class Manifest(BaseModel):
     def risk_bands(self) -> RiskBands:
         return RiskBands(**self.bands)
 
+    @property
+    def typical_values(self) -> dict[str, Any]:
+        """Each input's typical training value: what reasons measure effects against."""
+        return {name: entry.get("typical") for name, entry in self.feature_summary.items()}
+
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A verified model folder: the fitted pipeline and its manifest."""
+    """A verified model folder: the fitted model and its manifest."""
 
-    pipeline: Pipeline
+    model: GlassboxModel
     manifest: Manifest
     path: Path
 
@@ -101,11 +123,11 @@ class LoadedModel:
         return self.manifest.version
 
     def decline_probability(self, offers: pd.DataFrame) -> NDArray[np.float64]:
-        """Calibrated decline probabilities for validated, contract-typed offers."""
+        """Calibrated decline probabilities through the library's public API (the reference
+        the kernel is checked against)."""
         if offers.empty:
             return np.empty(0, dtype=np.float64)
-        features = offers[self.manifest.feature_set.names]
-        return np.asarray(self.pipeline.predict_proba(features)[:, 1], dtype=np.float64)
+        return np.asarray(self.model.predict_proba(offers)[:, 1], dtype=np.float64)
 
 
 def library_versions() -> dict[str, str]:
@@ -143,12 +165,13 @@ def new_version(created_at: datetime, data_sha256: str, models_dir: Path) -> str
 
 
 def save_model(
-    pipeline: Pipeline,
+    model: GlassboxModel,
     fields: dict[str, Any],
     models_dir: Path,
+    canary: Canary,
     also: Callable[[Path, Manifest], None] | None = None,
 ) -> Path:
-    """Write ``pipeline`` and its manifest (``fields`` plus the model checksum) atomically.
+    """Write ``model``, its canary and its manifest (``fields`` plus checksums) atomically.
 
     ``also`` may add files (evaluation data, the report) to the folder before it is published.
     Returns the new folder, ``models_dir / fields["version"]``. ``latest`` is not moved
@@ -161,9 +184,18 @@ def save_model(
     temporary.mkdir()
     try:
         model_path = temporary / MODEL_FILE
-        joblib.dump(pipeline, model_path)
+        joblib.dump(model, model_path)
         _fsync(model_path)
-        manifest = Manifest.model_validate({**fields, "model_sha256": file_sha256(model_path)})
+        canary_path = temporary / CANARY_FILE
+        canary_path.write_text(canary.to_json(), encoding="utf-8")
+        _fsync(canary_path)
+        manifest = Manifest.model_validate(
+            {
+                **fields,
+                "model_sha256": file_sha256(model_path),
+                "canary_sha256": file_sha256(canary_path),
+            }
+        )
         _write_json(temporary / MANIFEST_FILE, manifest.model_dump(mode="json"))
         if also is not None:
             also(temporary, manifest)
@@ -210,14 +242,57 @@ def load_model(folder: Path) -> LoadedModel:
             "refusing to load it"
         )
     _check_compatible(manifest, folder)
-    pipeline = joblib.load(model_path)
+    canary = _read_canary(folder, manifest)
+    model = joblib.load(model_path)
+    if not isinstance(model, GlassboxModel):
+        raise IncompatibleModelError(f"{folder}: {MODEL_FILE} is not a declinerisk model")
     expected = manifest.feature_set.names
-    found = list(getattr(pipeline, "feature_names_in_", []))
+    found = [str(n) for n in model.feature_names_in_]
     if found != expected:
         raise IncompatibleModelError(
-            f"{folder}: the pipeline takes columns {found} but its manifest lists {expected}"
+            f"{folder}: the model takes columns {found} but its manifest lists {expected}"
         )
-    return LoadedModel(pipeline, manifest, folder)
+    loaded = LoadedModel(model, manifest, folder)
+    _check_canary(loaded, canary)
+    return loaded
+
+
+def _read_canary(folder: Path, manifest: Manifest) -> Canary:
+    path = folder / CANARY_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{folder}: {CANARY_FILE} is missing")
+    if file_sha256(path) != manifest.canary_sha256:
+        raise CanaryMismatchError(
+            f"{path}: SHA-256 differs from the manifest's: the canary is altered; refusing the "
+            "model"
+        )
+    try:
+        return Canary.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(f"{path}: canary is malformed: {exc}") from exc
+
+
+def _check_canary(loaded: LoadedModel, canary: Canary) -> None:
+    """Score the canary rows through the serving kernel; refuse any drift beyond 1e-9."""
+    from declinerisk.actions import load_playbook
+    from declinerisk.kernel import Kernel
+
+    manifest = loaded.manifest
+    kernel = Kernel(
+        loaded.model,
+        manifest.feature_set,
+        manifest.typical_values,
+        manifest.risk_bands,
+        load_playbook(),
+    )
+    served = kernel.score(canary.columns, canary.rows).probability
+    worst = float(np.max(np.abs(served - canary.probability), initial=0.0))
+    if not worst <= CANARY_TOLERANCE:
+        raise CanaryMismatchError(
+            f"{loaded.path}: the serving path scores the canary offers up to {worst:.2e} away "
+            f"from the probabilities stored at training (tolerance {CANARY_TOLERANCE:g}); "
+            "refusing the model"
+        )
 
 
 def _check_compatible(manifest: Manifest, folder: Path) -> None:
@@ -226,14 +301,15 @@ def _check_compatible(manifest: Manifest, folder: Path) -> None:
             f"{folder}: written for offer contract v{manifest.schema_version}, this install "
             f"speaks v{schema.SCHEMA_VERSION}; retrain the model"
         )
-    trained = manifest.libraries.get("scikit-learn", "")
-    installed = metadata.version("scikit-learn")
-    if _minor(trained) != _minor(installed):
-        raise IncompatibleModelError(
-            f"{folder}: trained with scikit-learn {trained}, this install has {installed}; "
-            "pickles do not cross scikit-learn releases safely: retrain, or install "
-            f"scikit-learn {_minor(trained)}.*"
-        )
+    for library in PICKLED:
+        trained = manifest.libraries.get(library, "")
+        installed = metadata.version(library)
+        if _minor(trained) != _minor(installed):
+            raise IncompatibleModelError(
+                f"{folder}: trained with {library} {trained}, this install has {installed}; "
+                f"pickles do not cross {library} releases safely: retrain, or install "
+                f"{library} {_minor(trained)}.*"
+            )
     for column in manifest.feature_set.columns:
         known = schema.COLUMNS_BY_NAME.get(column.name)
         if known is not None and (known.kind, known.role) != (column.kind, column.role):

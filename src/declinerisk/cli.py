@@ -84,7 +84,9 @@ def _score(args: argparse.Namespace) -> int:
                 str(row["risk_band"]),
             ]
             if not args.no_reasons:
-                cells += [str(row["reason_1_sentence"]), str(row["action"])]
+                reason = row["reason_1_sentence"]
+                said = reason if isinstance(reason, str) else scorer.writer.playbook.no_signal
+                cells += [said, str(row["action"])]
             table.add_row(*cells)
         console.print(table)
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -17,33 +16,31 @@ class _Section(BaseModel):
 
 class SplitConfig(_Section):
     test_fraction: float = Field(0.2, gt=0.0, lt=0.5)
-    calibration_fraction: float = Field(
-        0.2, gt=0.0, lt=0.5, description="share of the training part held out for calibration"
+
+
+class GlassboxConfig(_Section):
+    """The explainable boosting machine (InterpretML) and how its calibration is fitted."""
+
+    interactions: int | float | str = Field(
+        "3x", description="pairwise interactions to detect: a count, or '3x' the inputs"
     )
-
-
-Family = Literal["logistic_regression", "gradient_boosting"]
-FAMILIES: tuple[Family, ...] = ("logistic_regression", "gradient_boosting")
-
-
-class SelectionConfig(_Section):
-    families: list[Family] = Field(default_factory=lambda: list(FAMILIES), min_length=1)
-    cv_folds: int = Field(3, ge=2, le=10)
-    max_rows: int = Field(
-        200_000, ge=1_000, description="cross-validation runs on at most this many training rows"
+    outer_bags: int = Field(14, ge=1, le=64, description="bags while the row budget allows")
+    min_outer_bags: int = Field(2, ge=1, le=64)
+    bag_budget_rows: int = Field(
+        1_000_000, ge=1_000, description="rows x outer bags per fit before bags are reduced"
     )
+    learning_rate: float = Field(0.015, gt=0.0, le=1.0)
+    max_rounds: int = Field(50_000, ge=100)
+    cross_fit_folds: int = Field(
+        3, ge=2, le=10, description="folds whose held-out log-odds fit the calibration"
+    )
+    n_jobs: int = Field(-1, description="processes for the bags; -1 for every core")
 
 
-class LogisticConfig(_Section):
-    C: list[float] = Field(default_factory=lambda: [0.1, 1.0], min_length=1)
+class BaselineConfig(_Section):
+    """The regularised logistic regression every model is compared against."""
 
-
-class BoostingConfig(_Section):
-    learning_rate: list[float] = Field(default_factory=lambda: [0.05, 0.1], min_length=1)
-    max_leaf_nodes: list[int] = Field(default_factory=lambda: [4, 8], min_length=1)
-    min_samples_leaf: int = Field(100, ge=1)
-    l2_regularization: float = Field(1.0, ge=0.0)
-    max_iter: int = Field(500, ge=10)
+    C: float = Field(1.0, gt=0.0)
 
 
 class BandConfig(_Section):
@@ -71,9 +68,8 @@ class TrainConfig(_Section):
     threads: int | None = Field(None, ge=1, description="threads for fitting; all cores if unset")
     models_dir: Path = Path("models")
     split: SplitConfig = Field(default_factory=SplitConfig)
-    selection: SelectionConfig = Field(default_factory=SelectionConfig)
-    logistic: LogisticConfig = Field(default_factory=LogisticConfig)
-    boosting: BoostingConfig = Field(default_factory=BoostingConfig)
+    glassbox: GlassboxConfig = Field(default_factory=GlassboxConfig)
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
     bands: BandConfig = Field(default_factory=BandConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 

@@ -81,6 +81,10 @@ class ChecksumMismatchError(ModelLoadError):
     """The model file's SHA-256 differs from the one its manifest recorded."""
 
 
+class CanaryMismatchError(ModelLoadError):
+    """The serving path does not reproduce the probabilities stored with the model."""
+
+
 class IncompatibleModelError(ModelLoadError):
     """The model was written for another contract or library version than this one."""
 

@@ -1,7 +1,8 @@
 """The MLflow pyfunc flavour of a declinerisk model: predictions are decline probabilities.
 
-It wraps the verified model folder rather than re-serialising the pipeline, so MLflow serves
-exactly the bytes whose checksum the manifest records. Import only where MLflow is wanted.
+It wraps the verified model folder rather than re-serialising the model, so MLflow serves
+exactly the bytes whose checksum the manifest records, and scores through the same kernel as
+the service and the file scorer. Import only where MLflow is wanted.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 import mlflow.pyfunc
 import pandas as pd
 
-from declinerisk.artifacts import LoadedModel, load_model
+from declinerisk.artifacts import load_model
 from declinerisk.mapping import ColumnMapping
-from declinerisk.validation import validate_offers
+from declinerisk.scoring import Scorer
 
 ARTIFACT_KEY = "model_dir"
 OUTPUT_COLUMN = "decline_probability"
@@ -24,19 +25,13 @@ class DeclineRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-de
     """Scores contract-shaped rows; invalid rows raise an error naming row and column."""
 
     def load_context(self, context: Any) -> None:
-        self._model: LoadedModel = load_model(Path(context.artifacts[ARTIFACT_KEY]))
+        self._scorer = Scorer(load_model(Path(context.artifacts[ARTIFACT_KEY])))
 
     # model_input stays unannotated: MLflow reads a type hint there as a request schema.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         offers = pd.DataFrame(model_input).reset_index(drop=True)
         offers.index = pd.RangeIndex(1, len(offers) + 1, name="row")
-        validated = validate_offers(
-            offers,
-            ColumnMapping(),
-            source="request",
-            purpose="score",
-            features=self._model.manifest.feature_set,
-        )
+        validated = self._scorer.validate(offers, ColumnMapping(), "request")
         validated.raise_if_invalid()
-        probability = self._model.decline_probability(validated.frame)
-        return pd.DataFrame({OUTPUT_COLUMN: probability})
+        scored = self._scorer.score(validated.frame, reasons=False)
+        return pd.DataFrame({OUTPUT_COLUMN: scored["decline_probability"].to_numpy()})

@@ -1,8 +1,10 @@
-"""Plain-language reasons: the columns that raise a candidate's risk most, in words.
+"""Plain-language reasons, actions and what-ifs from the kernel's numbers.
 
-Each reason carries the column, the candidate's value, the typical value in the training data,
-the contribution to the decline log-odds, and a sentence from the playbook. Rendering is cached
-per distinct value, so a million rows cost a few thousand string formats, not millions.
+The kernel (:mod:`declinerisk.kernel`) decides which inputs are reasons and by how much each
+raises the probability; this module only says it in words: the candidate's value, the typical
+value the effect was measured against, a sentence from the playbook, the action that fits and
+each lever's estimate. Rendering is cached per distinct value, so a million rows cost a few
+thousand string formats, not millions.
 """
 
 from __future__ import annotations
@@ -16,30 +18,45 @@ import numpy as np
 import pandas as pd
 
 from declinerisk.actions import Playbook
-from declinerisk.explain import Contributions
+from declinerisk.kernel import NONE, TOP, KernelResult
 from declinerisk.schema import Column, FeatureSet, Kind
 
-TOP = 3
 NOT_RECORDED = "not recorded"
+JOIN = " & "
 
 
 @dataclass(frozen=True)
 class Reason:
-    column: str
-    value: str
-    typical: str
-    contribution: float
+    """One input (or a pair the model learned together) that raises this offer's risk.
+
+    ``effect`` is in probability points: the probability shown minus the probability with
+    ``columns`` set to ``typical``.
+    """
+
+    columns: tuple[str, ...]
+    values: tuple[str, ...]
+    typical: tuple[str, ...]
+    effect: float
     sentence: str
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The model's estimate after one action a recruiter can take (not a promise)."""
+
+    column: str
+    action: str
+    probability: float
 
 
 def render_value(column: Column, value: Any) -> str:
     """``value`` as a recruiter would say it: "34 days", "-8.5%", "yes", "referral"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return NOT_RECORDED
     if column.kind is Kind.BOOLEAN:
         return "yes" if float(value) >= 0.5 else "no"
     if not column.is_numeric:
-        return str(value)
+        return str(value).strip()
     number = float(value)
     text = f"{number:.1f}".removesuffix(".0")
     if column.unit == "%":
@@ -51,122 +68,148 @@ def render_value(column: Column, value: Any) -> str:
 
 
 class ReasonWriter:
-    """Turns contributions into the top reasons and the recommended action."""
+    """Says the kernel's reasons, actions and what-ifs in the playbook's words."""
 
     def __init__(
-        self, features: FeatureSet, summary: dict[str, dict[str, Any]], playbook: Playbook
+        self, features: FeatureSet, typical: Mapping[str, Any], playbook: Playbook
     ) -> None:
         self.features = features
         self.playbook = playbook
-        self._names = np.asarray(features.names, dtype=object)
-        self._typical = {
-            c.name: render_value(c, summary.get(c.name, {}).get("typical"))
-            for c in features.columns
-        }
-        self._sentences: dict[tuple[str, str], str] = {}
+        self._typical = [render_value(c, typical.get(c.name)) for c in features.columns]
+        self._labels = [c.label.capitalize() for c in features.columns]
+        self._sentences: dict[tuple[int, int, str, str], str] = {}
 
-    def sentence(self, column: str, value_text: str) -> str:
-        key = (column, value_text)
+    def sentence(self, j: int, value: str, k: int = NONE, other: str = "") -> str:
+        """The sentence of input ``j`` at ``value`` (with input ``k`` at ``other``: a pair)."""
+        key = (j, k, value, other)
         if key not in self._sentences:
-            self._sentences[key] = self.playbook.wording(column).sentence.format(
-                label=self.features[column].label.capitalize(),
-                value=value_text,
-                typical=self._typical[column],
-            )
+            self._sentences[key] = self._say(j, value, k, other)
         return self._sentences[key]
 
-    def table(
-        self, contributions: Contributions, offers: pd.DataFrame, bands: np.ndarray
-    ) -> pd.DataFrame:
-        """Per row: reason_1..3 (column, value, typical, contribution, sentence) and action."""
-        values = contributions.values
-        top = min(TOP, values.shape[1])
-        order = np.argsort(-values, axis=1, kind="stable")[:, :top]
-        strength = np.take_along_axis(values, order, axis=1)
-        out: dict[str, Any] = {}
-        for rank in range(top):
-            chosen = order[:, rank]
-            texts = np.empty(len(chosen), dtype=object)
-            sentences = np.empty(len(chosen), dtype=object)
-            for j, name in enumerate(self.features.names):
-                rows = np.flatnonzero(chosen == j)
-                if len(rows):
-                    rendered, codes = self._render(name, offers[name].to_numpy()[rows])
-                    texts[rows] = rendered[codes]
-                    said = np.asarray([self.sentence(name, t) for t in rendered], dtype=object)
-                    sentences[rows] = said[codes]
-            prefix = f"reason_{rank + 1}_"
-            out[prefix + "column"] = self._names[chosen]
-            out[prefix + "value"] = texts
-            out[prefix + "typical"] = [self._typical[n] for n in self._names[chosen]]
-            out[prefix + "contribution"] = strength[:, rank]
-            out[prefix + "sentence"] = sentences
-        out["action"] = self._actions(order[:, 0], strength[:, 0], bands)
-        return pd.DataFrame(out, index=offers.index)
+    def _say(self, j: int, value: str, k: int, other: str) -> str:
+        if k != NONE:
+            return self.playbook.pair.sentence.format(
+                first_label=self._labels[j],
+                first_value=value,
+                first_typical=self._typical[j],
+                second_label=self.features.columns[k].label,
+                second_value=other,
+                second_typical=self._typical[k],
+            )
+        template = (
+            self.playbook.missing.sentence
+            if value == NOT_RECORDED
+            else self.playbook.wording(self.features.names[j]).sentence
+        )
+        return template.format(label=self._labels[j], value=value, typical=self._typical[j])
 
-    def _actions(self, leading: np.ndarray, strength: np.ndarray, bands: np.ndarray) -> np.ndarray:
-        """Each row's action, decided once per (leading column, band) and spread over rows."""
-        actions = np.empty(len(leading), dtype=object)
-        positive = strength > 0.0
-        for band in np.unique(bands):
-            in_band = bands == band
-            for j, name in enumerate(self.features.names):
-                rows = in_band & (leading == j)
-                actions[rows & positive] = self.playbook.action_for(name, 1.0, str(band))
-                actions[rows & ~positive] = self.playbook.action_for(name, 0.0, str(band))
-        return actions
+    def action(self, lead: int, band: str) -> str:
+        return self.playbook.action_for(None if lead == NONE else self.features.names[lead], band)
 
-    def reasons_of_record(
-        self, contributions: np.ndarray, record: Mapping[str, Any]
-    ) -> list[Reason]:
-        """The top reasons of one plain record, ranked as :meth:`table` ranks them."""
-        order = np.argsort(-contributions, kind="stable")[:TOP]
+    # One offer (the service) --------------------------------------------------------------
+
+    def reasons_of(self, result: KernelResult, i: int, record: Mapping[str, Any]) -> list[Reason]:
         found = []
-        for j in order:
-            name = self.features.names[j]
-            value = record.get(name)
-            if isinstance(value, str):
-                value = value.strip() or None
-            text = render_value(self.features[name], value)
+        for rank in range(TOP):
+            j, k = int(result.first[rank, i]), int(result.second[rank, i])
+            if j == NONE:
+                break
+            inputs = (j,) if k == NONE else (j, k)
+            values = tuple(
+                render_value(self.features.columns[f], record.get(self.features.names[f]))
+                for f in inputs
+            )
             found.append(
                 Reason(
-                    name,
-                    text,
-                    self._typical[name],
-                    float(contributions[j]),
-                    self.sentence(name, text),
+                    columns=tuple(self.features.names[f] for f in inputs),
+                    values=values,
+                    typical=tuple(self._typical[f] for f in inputs),
+                    effect=float(result.effect[rank, i]),
+                    sentence=self.sentence(j, values[0], k, values[-1] if k != NONE else ""),
                 )
             )
         return found
 
-    def action(self, reasons: list[Reason], band: str) -> str:
-        if not reasons:
-            return self.playbook.no_risk.action
-        return self.playbook.action_for(reasons[0].column, reasons[0].contribution, band)
+    def what_ifs_of(self, result: KernelResult, i: int, levers: list[Any]) -> list[WhatIf]:
+        return [
+            WhatIf(self.features.names[lp.feature], lp.lever.action, float(result.what_if[n, i]))
+            for n, lp in enumerate(levers)
+            if not math.isnan(result.what_if[n, i])
+        ]
 
-    def reasons(self, table_row: pd.Series) -> list[Reason]:
-        """The reasons of one row of :meth:`table`, as objects."""
-        found = []
-        for rank in range(1, TOP + 1):
-            prefix = f"reason_{rank}_"
-            if prefix + "column" in table_row:
-                found.append(
-                    Reason(
-                        column=str(table_row[prefix + "column"]),
-                        value=str(table_row[prefix + "value"]),
-                        typical=str(table_row[prefix + "typical"]),
-                        contribution=float(table_row[prefix + "contribution"]),
-                        sentence=str(table_row[prefix + "sentence"]),
-                    )
-                )
-        return found
+    # Many offers (files) ------------------------------------------------------------------
 
-    def _render(self, name: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each distinct value rendered once, and each row's index into them.
+    def table(self, result: KernelResult, offers: pd.DataFrame, levers: list[Any]) -> pd.DataFrame:
+        """Per row: reason_1..3 (columns, value, typical, effect, sentence), action, what-ifs."""
+        out: dict[str, Any] = {}
+        names = np.asarray([*self.features.names, ""], dtype=object)
+        typical = np.asarray([*self._typical, ""], dtype=object)
+        for rank in range(TOP):
+            first, second = result.first[rank], result.second[rank]
+            values = np.full(len(offers), "", dtype=object)
+            sentences = np.full(len(offers), "", dtype=object)
+            for j, k in {(int(a), int(b)) for a, b in zip(first, second, strict=True)}:
+                if j == NONE:
+                    continue
+                rows = np.flatnonzero((first == j) & (second == k))
+                said, shown = self._render_rows(offers, rows, j, k)
+                values[rows], sentences[rows] = shown, said
+            prefix = f"reason_{rank + 1}_"
+            pair = second != NONE
+            out[prefix + "column"] = np.where(
+                pair, names[first] + JOIN + names[second], names[first]
+            )
+            out[prefix + "value"] = values
+            out[prefix + "typical"] = np.where(
+                pair, typical[first] + JOIN + typical[second], typical[first]
+            )
+            out[prefix + "effect"] = result.effect[rank]
+            out[prefix + "sentence"] = sentences
+        out["action"] = self._actions(result)
+        for n, lp in enumerate(levers):
+            out[f"what_if_{self.features.names[lp.feature]}"] = result.what_if[n]
+        return pd.DataFrame(out, index=offers.index)
 
-        Code -1 (missing) picks the last entry, "not recorded".
-        """
+    def _render_rows(
+        self, offers: pd.DataFrame, rows: np.ndarray, j: int, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sentences and shown values of ``rows`` whose reason is input j (and k)."""
+        texts_j, codes_j = self._render(
+            j, offers.iloc[rows, offers.columns.get_loc(self.features.names[j])].to_numpy()
+        )
+        if k == NONE:
+            said = np.asarray([self.sentence(j, t) for t in texts_j], dtype=object)
+            return said[codes_j], texts_j[codes_j]
+        texts_k, codes_k = self._render(
+            k, offers.iloc[rows, offers.columns.get_loc(self.features.names[k])].to_numpy()
+        )
+        combined = codes_j * len(texts_k) + codes_k
+        combos, back = np.unique(combined, return_inverse=True)
+        said = np.asarray(
+            [
+                self.sentence(j, texts_j[c // len(texts_k)], k, texts_k[c % len(texts_k)])
+                for c in combos
+            ],
+            dtype=object,
+        )
+        shown = np.asarray(
+            [texts_j[c // len(texts_k)] + JOIN + texts_k[c % len(texts_k)] for c in combos],
+            dtype=object,
+        )
+        return said[back], shown[back]
+
+    def _render(self, j: int, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct value rendered once, and each row's index into them (missing last)."""
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        column = self.features[name]
+        column = self.features.columns[j]
         rendered = [render_value(column, u) for u in uniques] + [NOT_RECORDED]
-        return np.asarray(rendered, dtype=object), codes
+        return np.asarray(rendered, dtype=object), np.where(codes < 0, len(uniques), codes)
+
+    def _actions(self, result: KernelResult) -> np.ndarray:
+        """Each row's action, decided once per (leading input, band) and spread over rows."""
+        actions = np.empty(len(result), dtype=object)
+        for band in np.unique(result.band):
+            in_band = result.band == band
+            for lead in np.unique(result.lead[in_band]):
+                actions[in_band & (result.lead == lead)] = self.action(int(lead), str(band))
+        return actions

@@ -132,9 +132,8 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
                 ["invalid rows", manifest.data.rows_invalid],
                 ["rows dropped", manifest.data.rows_dropped],
                 [
-                    "fit / calibration / test rows",
-                    f"{manifest.data.rows_fit:,} / {manifest.data.rows_calibration:,} / "
-                    f"{manifest.data.rows_test:,}",
+                    "training / test rows (shipped model refitted on all)",
+                    f"{manifest.data.rows_training:,} / {manifest.data.rows_test:,}",
                 ],
                 ["offer dates", summary.get("date_range", "not in the data")],
                 ["decline rate", summary.get("decline_rate")],
@@ -227,7 +226,7 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
     drivers = sorted(manifest.drivers.items(), key=lambda kv: kv[1])
     figure, axis = plt.subplots(figsize=(6, 0.35 * max(len(drivers), 3) + 1))
     axis.barh([k for k, _ in drivers], [v for _, v in drivers])
-    axis.set(xlabel="mean |contribution| to decline log-odds (test set)")
+    axis.set(xlabel="mean |score| in the decline log-odds (training rows; pairs as a & b)")
     parts.append(_image(figure))
 
     parts.append("<h2>Risk bands</h2>")

@@ -1,8 +1,8 @@
-"""Scoring open offers: probability, band, reasons and action, for a frame or a whole file.
+"""Scoring open offers: probability, band, reasons, action and what-ifs, for records or files.
 
-One :class:`Scorer` serves batch files and the service alike. Files are streamed in chunks so
-memory stays bounded whatever their size; every refused row goes to an errors file with its
-row number and reason, and ``scored + rejected == rows read`` always holds.
+One :class:`Scorer` serves batch files and the service alike, through one kernel. Files are
+streamed in chunks so memory stays bounded whatever their size; every refused row goes to an
+errors file with its row number and reason, and ``scored + rejected == rows read`` always holds.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from declinerisk import schema
 from declinerisk.actions import Playbook, load_playbook
 from declinerisk.artifacts import LoadedModel, Manifest
 from declinerisk.errors import RowProblem
-from declinerisk.explain import Explainer
+from declinerisk.kernel import Kernel, KernelResult
 from declinerisk.mapping import ColumnMapping
-from declinerisk.reasons import Reason, ReasonWriter
+from declinerisk.reasons import Reason, ReasonWriter, WhatIf
+from declinerisk.schema import FeatureSet
 from declinerisk.sources import iter_table, table_format
 from declinerisk.validation import ValidatedOffers, validate_offers
 
@@ -41,6 +42,7 @@ class ScoredOffer:
     risk_band: str
     reasons: list[Reason]
     action: str
+    what_ifs: list[WhatIf]
     model_version: str
     warnings: list[str]
 
@@ -58,24 +60,22 @@ class Predictor(Protocol):
 
 
 class Scorer:
-    """A loaded model with its explainer and playbook, ready to score contract-typed offers.
+    """A loaded model's kernel and playbook, ready to score contract-typed offers.
 
-    ``score`` takes a validated frame (batch files); ``score_records`` takes plain records
-    whose values already passed the contract (the service) and, up to ``fast_path_max``
-    records, scores them without pandas, to the same probabilities.
+    ``score`` takes a validated frame (files); ``score_records`` takes plain records whose
+    values already passed the contract (the service). Both hand one array per input to the
+    same :class:`~declinerisk.kernel.Kernel`, so they give the same numbers and words.
     """
 
-    def __init__(
-        self, model: LoadedModel, playbook: Playbook | None = None, fast_path_max: int = 1000
-    ) -> None:
+    def __init__(self, model: LoadedModel, playbook: Playbook | None = None) -> None:
         self.model = model
-        self.fast_path_max = fast_path_max
         self.features = model.manifest.feature_set
-        self.bands = model.manifest.risk_bands
-        self.explainer = Explainer(model.pipeline, self.features)
-        self.writer = ReasonWriter(
-            self.features, model.manifest.feature_summary, playbook or load_playbook()
+        playbook = playbook or load_playbook()
+        typical = model.manifest.typical_values
+        self.kernel = Kernel(
+            model.model, self.features, typical, model.manifest.risk_bands, playbook
         )
+        self.writer = ReasonWriter(self.features, typical, playbook)
 
     @property
     def version(self) -> str:
@@ -86,54 +86,26 @@ class Scorer:
         return self.model.manifest
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
-        if len(records) <= self.fast_path_max:
-            return self._score_few(records)
-        return self._score_many(records)
-
-    def _score_few(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
-        contributions = self.explainer.contributions_of_records(records)
-        probabilities = self.explainer.probability(contributions.raw)
-        scored = []
-        for i, record in enumerate(records):
-            probability = float(probabilities[i])
-            band = self.bands.band(probability)
-            reasons = self.writer.reasons_of_record(contributions.values[i], record)
-            scored.append(
-                ScoredOffer(
-                    offer_id=str(record[schema.ID_COLUMN]),
-                    decline_probability=probability,
-                    risk_band=band,
-                    reasons=reasons,
-                    action=self.writer.action(reasons, band),
-                    model_version=self.version,
-                    warnings=self._warnings(record),
-                )
-            )
-        return scored
-
-    def _score_many(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
-        frame = pd.DataFrame.from_records(list(records))
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
-        validated = self.validate(frame, ColumnMapping(), "request")
-        validated.raise_if_invalid()
-        table = self.score(validated.frame)
+        result = self.kernel.score(columns_of_records(records, self.features), len(records))
         return [
             ScoredOffer(
-                offer_id=str(row[schema.ID_COLUMN]),
-                decline_probability=float(row["decline_probability"]),
-                risk_band=str(row["risk_band"]),
-                reasons=self.writer.reasons(row),
-                action=str(row["action"]),
+                offer_id=str(record[schema.ID_COLUMN]),
+                decline_probability=float(result.probability[i]),
+                risk_band=str(result.band[i]),
+                reasons=self.writer.reasons_of(result, i, record),
+                action=self.writer.action(int(result.lead[i]), str(result.band[i])),
+                what_ifs=self.writer.what_ifs_of(result, i, self.kernel.levers),
                 model_version=self.version,
-                warnings=self._warnings(record),
+                warnings=self._warnings(result, i, record),
             )
-            for record, (_, row) in zip(records, table.iterrows(), strict=True)
+            for i, record in enumerate(records)
         ]
 
-    def _warnings(self, record: Mapping[str, Any]) -> list[str]:
+    def _warnings(self, result: KernelResult, i: int, record: Mapping[str, Any]) -> list[str]:
         warnings = [
             f"{name}: value not seen in training, scored as an unknown category"
-            for name in self.explainer.unknown_categories_of_record(record)
+            for j, name in enumerate(self.features.names)
+            if result.unseen[j, i]
         ]
         warnings += [
             f"{c.name}: not given, scored as not recorded"
@@ -146,22 +118,47 @@ class Scorer:
         return validate_offers(raw, mapping, source=source, purpose="score", features=self.features)
 
     def score(self, offers: pd.DataFrame, *, reasons: bool = True) -> pd.DataFrame:
-        """One row per offer: id, probability, band, (reasons and action,) model version."""
-        contributions = self.explainer.contributions(offers)
-        probability = self.explainer.probability(contributions.raw)
+        """One row per offer: id, probability, band, (reasons, action, what-ifs,) version."""
+        result = self.kernel.score(columns_of_frame(offers, self.features), len(offers))
         scored = pd.DataFrame(
             {
                 schema.ID_COLUMN: offers[schema.ID_COLUMN].to_numpy(),
-                "decline_probability": probability,
-                "risk_band": self.bands.bands(probability),
+                "decline_probability": result.probability,
+                "risk_band": result.band,
             },
             index=offers.index,
         )
         if reasons:
-            reasons_table = self.writer.table(contributions, offers, scored["risk_band"].to_numpy())
-            scored = pd.concat([scored, reasons_table], axis=1)
+            table = self.writer.table(result, offers, self.kernel.levers)
+            scored = pd.concat([scored, table], axis=1)
         scored["model_version"] = self.version
         return scored
+
+
+def columns_of_frame(offers: pd.DataFrame, features: FeatureSet) -> dict[str, np.ndarray]:
+    """One array per input of a validated frame, as the kernel takes them."""
+    return {name: offers[name].to_numpy() for name in features.names}
+
+
+def columns_of_records(
+    records: Sequence[Mapping[str, Any]], features: FeatureSet
+) -> dict[str, np.ndarray]:
+    """One array per input of plain records, typed as validation types a frame.
+
+    Numbers (booleans as 0/1) become floats with NaN for missing; categories stripped text
+    with None for missing or blank, so a record scores exactly as the same row of a file.
+    """
+    columns: dict[str, np.ndarray] = {}
+    for column in features.columns:
+        values = [record.get(column.name) for record in records]
+        if column.is_numeric:
+            columns[column.name] = np.asarray(
+                [np.nan if v is None else float(v) for v in values], dtype=np.float64
+            )
+        else:
+            text = [None if v is None else str(v).strip() or None for v in values]
+            columns[column.name] = np.asarray(text, dtype=object)
+    return columns
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
-"""Splitting past offers into fit, calibration and test parts.
+"""Splitting past offers into a training part and a test part.
 
-With ``offer_date``, the split is time-ordered: the latest offers are the test set, the latest
-of the rest the calibration set, so evaluation looks like using the model on offers that come
-after the ones it learned from. Without a date the fallback is a stratified random split, and
-:attr:`Split.method` says so.
+With ``offer_date``, the split is time-ordered: the latest offers are the test set, so
+evaluation looks like using the model on offers that come after the ones it learned from.
+Without a date the fallback is a stratified random split, and :attr:`Split.method` says so.
 """
 
 from __future__ import annotations
@@ -23,15 +22,9 @@ MIN_ROWS_PER_CLASS = 20
 
 @dataclass(frozen=True)
 class Split:
-    fit: pd.DataFrame
-    calibration: pd.DataFrame
+    training: pd.DataFrame
     test: pd.DataFrame
     method: str
-
-    @property
-    def training(self) -> pd.DataFrame:
-        """Everything but the test set."""
-        return pd.concat([self.fit, self.calibration])
 
 
 def declined(frame: pd.DataFrame) -> np.ndarray:
@@ -45,11 +38,7 @@ def split_offers(offers: pd.DataFrame, config: SplitConfig, seed: int) -> Split:
         split = _time_ordered(offers, config)
     else:
         split = _stratified(offers, config, seed)
-    for name, part in (
-        ("fit", split.fit),
-        ("calibration", split.calibration),
-        ("test", split.test),
-    ):
+    for name, part in (("training", split.training), ("test", split.test)):
         counts = np.bincount(declined(part), minlength=2)
         if counts.min() < MIN_ROWS_PER_CLASS:
             raise SchemaError(
@@ -63,28 +52,21 @@ def _time_ordered(offers: pd.DataFrame, config: SplitConfig) -> Split:
     ordered = offers.sort_values(schema.DATE_COLUMN, kind="stable")
     n = len(ordered)
     test_start = n - round(n * config.test_fraction)
-    cal_start = test_start - round(test_start * config.calibration_fraction)
     test = ordered.iloc[test_start:]
     dates = test[schema.DATE_COLUMN]
     method = (
         f"time-ordered: the latest {config.test_fraction:.0%} of offers by offer_date "
         f"({dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}) are the test set"
     )
-    return Split(ordered.iloc[:cal_start], ordered.iloc[cal_start:test_start], test, method)
+    return Split(ordered.iloc[:test_start], test, method)
 
 
 def _stratified(offers: pd.DataFrame, config: SplitConfig, seed: int) -> Split:
     training, test = train_test_split(
         offers, test_size=config.test_fraction, stratify=declined(offers), random_state=seed
     )
-    fit, calibration = train_test_split(
-        training,
-        test_size=config.calibration_fraction,
-        stratify=declined(training),
-        random_state=seed,
-    )
     method = (
         "stratified random split (fallback: the data has no offer_date, so evaluation "
         "cannot follow time order)"
     )
-    return Split(fit, calibration, test, method)
+    return Split(training, test, method)

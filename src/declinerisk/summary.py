@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from declinerisk.schema import FeatureSet
+from declinerisk.schema import Column, FeatureSet, Kind
 
 MAX_LISTED_CATEGORIES = 64
 
@@ -24,10 +24,20 @@ def feature_summary(training: pd.DataFrame, features: FeatureSet) -> dict[str, d
         if column.is_numeric:
             quantiles = present.quantile([0.1, 0.5, 0.9]).tolist() if len(present) else []
             entry |= dict(zip(("p10", "median", "p90"), map(float, quantiles), strict=False))
-            entry["typical"] = entry.get("median")
+            entry["typical"] = _typical_number(present, column)
         else:
             counts = present.astype(str).value_counts()
             entry["categories"] = counts.index[:MAX_LISTED_CATEGORIES].tolist()
             entry["typical"] = counts.index[0] if len(counts) else None
         summary[column.name] = entry
     return summary
+
+
+def _typical_number(present: pd.Series, column: Column) -> float | None:
+    """The median, or for whole numbers and yes/no the lower median: a value an offer can
+    have ("2 offers", "no"), since reasons name it and measure effects against it."""
+    if not len(present):
+        return None
+    if column.kind in (Kind.INTEGER, Kind.BOOLEAN):
+        return float(present.quantile(0.5, interpolation="lower"))
+    return float(present.median())

@@ -46,6 +46,13 @@ rows get an outlier (a process stalled for 150-400 days, or an offer 60-150 % ab
 within the contract's valid ranges; the capped terms above keep their risk finite.
 Declined offers get a stated ``decline_reason`` drawn in proportion to the causes that
 pushed their risk up.
+
+The harder setting (``hard=True``), for checking that a model is not tuned to the easy demo:
+a quarter of each optional signal is blank instead of 5 %, three more interactions enter the
+log-odds (pay below the ask hurts more for senior roles, relocation with a long notice period,
+a referral with competing offers), and an unobserved trait of the candidate (Normal(0, 0.8))
+is added before the outcome is drawn, so no model of the recorded signals reaches the stored
+probability's AUC.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ WINDOW_DAYS = 730
 OPEN_DAYS = 30
 DECLINE_LOGIT_BASE = -3.87
 MISSING_SHARE = 0.05
+HARD_MISSING_SHARE = 0.25
 OUTLIER_SHARE = 0.002
 
 LEVELS = ("junior", "mid", "senior", "lead", "executive")
@@ -88,19 +96,24 @@ DECLINE_REASONS = (
 )
 
 
-def demo_offers(rows: int, seed: int, *, open_: bool = False) -> pd.DataFrame:
-    """``rows`` demo offers: past ones with outcomes or, with ``open_``, open ones without."""
+def demo_offers(rows: int, seed: int, *, open_: bool = False, hard: bool = False) -> pd.DataFrame:
+    """``rows`` demo offers: past ones with outcomes or, with ``open_``, open ones without.
+
+    ``hard`` draws the harder setting described in the module's documentation.
+    """
     if rows < 1:
         raise ValueError("rows must be at least 1")
     rng = np.random.default_rng(seed)
     frame = _signals(rng, rows, open_)
     _add_outliers(rng, frame)
     causes = _causes(frame)
+    if hard:
+        causes = _hard_causes(rng, frame, causes)
     logit = DECLINE_LOGIT_BASE + sum(causes.values())
     probability = 1.0 / (1.0 + np.exp(-logit))
     declined = rng.random(rows) < probability
     reasons = _decline_reasons(rng, causes, declined)
-    _blank_optional(rng, frame)
+    _blank_optional(rng, frame, HARD_MISSING_SHARE if hard else MISSING_SHARE)
     frame[schema.TRUE_PROBABILITY_COLUMN] = np.round(probability, 6)
     if not open_:
         frame[schema.LABEL_COLUMN] = np.where(declined, schema.DECLINED, schema.ACCEPTED)
@@ -190,7 +203,25 @@ def _add_outliers(rng: np.random.Generator, frame: pd.DataFrame) -> None:
     frame.loc[generous, "comp_delta_pct"] = np.round(rng.uniform(60, 150, int(generous.sum())), 1)
 
 
-def _blank_optional(rng: np.random.Generator, frame: pd.DataFrame) -> None:
+def _hard_causes(
+    rng: np.random.Generator, frame: pd.DataFrame, causes: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The harder setting's interactions and unobserved trait, added to the causes."""
+    senior = frame["role_level"].isin(["senior", "lead", "executive"]).to_numpy()
+    below_ask = np.maximum(-frame["comp_delta_pct"].to_numpy(), 0)
+    relocation = frame["requires_relocation"].to_numpy().astype(float)
+    long_notice = (frame["notice_period_days"].to_numpy() > 45).astype(float)
+    referral = (frame["source"] == "referral").to_numpy()
+    competing = frame["competing_offers"].to_numpy() > 0
+    hard = dict(causes)
+    hard["compensation"] = causes["compensation"] + 0.05 * below_ask * senior
+    hard["role or location"] = causes["role or location"] + 0.6 * relocation * long_notice
+    hard["competing offer"] = causes["competing offer"] - 0.5 * (referral & competing)
+    hard["other"] = causes["other"] + rng.normal(0.0, 0.8, len(frame))
+    return hard
+
+
+def _blank_optional(rng: np.random.Generator, frame: pd.DataFrame, share: float) -> None:
     for name in schema.OPTIONAL_SIGNALS:
-        blank = rng.random(len(frame)) < MISSING_SHARE
+        blank = rng.random(len(frame)) < share
         frame[name] = frame[name].astype(object).where(~blank, None)

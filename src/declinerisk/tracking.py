@@ -50,7 +50,7 @@ class TrackingResult:
 def decide_alias(
     new_pr_auc: float, champion_pr_auc: float | None, *, promote: bool
 ) -> AliasDecision:
-    """Champion only when at least as good as the current champion on the same test set."""
+    """Champion only when at least as good as the current champion on the same test rows."""
     if promote:
         return AliasDecision(CHAMPION, "promoted by --promote")
     if champion_pr_auc is None:
@@ -75,13 +75,28 @@ def log_training_run(
     manifest: Manifest,
     params: dict[str, Any],
     test: pd.DataFrame,
+    test_probability: np.ndarray,
     promote: bool,
 ) -> TrackingResult:
-    """Log the run, register the model and set its alias; returns what was done."""
+    """Log the run, register the model and set its alias; returns what was done.
+
+    ``test_probability`` is the evaluated model's (fitted without the test rows) on ``test``:
+    the champion gate compares it with the champion on test rows neither model was fitted on.
+    """
     import mlflow
 
     try:
-        return _log(mlflow, tracking_uri, config, folder, manifest, params, test, promote)
+        return _log(
+            mlflow,
+            tracking_uri,
+            config,
+            folder,
+            manifest,
+            params,
+            test,
+            test_probability,
+            promote,
+        )
     except DeclineRiskError:
         raise
     except Exception as exc:  # MLflow raises many types (its own, SQLAlchemy's, OSError...)
@@ -99,6 +114,7 @@ def _log(
     manifest: Manifest,
     params: dict[str, Any],
     test: pd.DataFrame,
+    test_probability: np.ndarray,
     promote: bool,
 ) -> TrackingResult:
     mlflow.set_tracking_uri(tracking_uri)
@@ -118,9 +134,8 @@ def _log(
             mlflow.log_artifact(str(report))
         info = _log_model(mlflow, folder, manifest, test, config.registered_model)
         version = str(info.registered_model_version)
-        new_pr_auc = manifest.metrics["test"]["pr_auc"]
         decision = _choose_alias(
-            config.registered_model, version, new_pr_auc, test, promote, tracking_uri
+            config.registered_model, version, test, test_probability, promote, tracking_uri
         )
         mlflow.MlflowClient().set_registered_model_alias(
             config.registered_model, decision.alias, version
@@ -193,35 +208,65 @@ def _signature(features: FeatureSet) -> Any:
 def _choose_alias(
     name: str,
     new_version: str,
-    new_pr_auc: float,
     test: pd.DataFrame,
+    test_probability: np.ndarray,
     promote: bool,
     tracking_uri: str,
 ) -> AliasDecision:
     if promote:
-        return decide_alias(new_pr_auc, None, promote=True)
+        return decide_alias(0.0, None, promote=True)
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    y = (test[schema.LABEL_COLUMN] == schema.DECLINED).to_numpy(dtype=int)
     try:
         champion = MlflowClient().get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
-        return decide_alias(new_pr_auc, None, promote=False)
+        return decide_alias(_pr_auc(y, test_probability), None, promote=False)
     if str(champion.version) == new_version:
-        return decide_alias(new_pr_auc, None, promote=False)
+        return decide_alias(_pr_auc(y, test_probability), None, promote=False)
     try:
-        champion_pr_auc = _pr_auc_of(f"models:/{name}/{champion.version}", test, tracking_uri)
+        with tempfile.TemporaryDirectory(prefix="declinerisk-champion-") as tmp:
+            loaded = load_model(
+                download_model_folder(f"models:/{name}/{champion.version}", Path(tmp), tracking_uri)
+            )
+        unseen = _unseen_by(loaded.manifest, test)
+        if unseen.sum() < MIN_GATE_ROWS or len(np.unique(y[unseen])) < 2:
+            return AliasDecision(
+                CHALLENGER,
+                f"only {int(unseen.sum())} test offers are later than the champion's training "
+                f"data (at least {MIN_GATE_ROWS} with both outcomes are needed to compare "
+                "fairly); the champion stays (use --promote to override)",
+            )
+        champion_p = loaded.decline_probability(test[unseen])
     except (DeclineRiskError, KeyError) as exc:
         return AliasDecision(
             CHALLENGER,
             f"champion v{champion.version} cannot be scored on this test set ({exc}); "
             "the champion stays (use --promote to override)",
         )
-    return decide_alias(new_pr_auc, champion_pr_auc, promote=False)
+    return decide_alias(
+        _pr_auc(y[unseen], test_probability[unseen]),
+        _pr_auc(y[unseen], champion_p),
+        promote=False,
+    )
 
 
-def _pr_auc_of(uri: str, test: pd.DataFrame, tracking_uri: str) -> float:
-    with tempfile.TemporaryDirectory(prefix="declinerisk-champion-") as tmp:
-        champion = load_model(download_model_folder(uri, Path(tmp), tracking_uri))
-    y = (test[schema.LABEL_COLUMN] == schema.DECLINED).to_numpy(dtype=int)
-    return float(average_precision_score(y, champion.decline_probability(test)))
+# Fewest test offers unseen by the champion that the gate compares on.
+MIN_GATE_ROWS = 200
+
+
+def _unseen_by(champion: Manifest, test: pd.DataFrame) -> np.ndarray:
+    """Test rows the champion was not fitted on: offers after its training data ended.
+
+    A shipped model is refitted on every row it had, so only later offers are fair ground.
+    Without dates nothing can be shown unseen.
+    """
+    through = champion.data.fitted_through
+    if through is None or schema.DATE_COLUMN not in test.columns:
+        return np.zeros(len(test), dtype=bool)
+    return np.asarray(test[schema.DATE_COLUMN] > pd.Timestamp(through))
+
+
+def _pr_auc(y: np.ndarray, p: np.ndarray) -> float:
+    return float(average_precision_score(y, p))

@@ -1,7 +1,8 @@
 """Train a decline-risk model: ``python -m declinerisk.train --data FILE``.
 
 ``main`` parses arguments and sets up the console and tracking; ``run`` is a straight line:
-read, validate, split, select by cross-validation, fit, calibrate, evaluate, save, log.
+read, validate, split, evaluate (cross-fit, fit, calibrate, test), refit on everything
+(ship), bands, audit, save, log.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from interpret.glassbox import ExplainableBoostingClassifier
+from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
-from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit, cross_val_score
+from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from declinerisk import drift, fairness, schema
@@ -33,13 +36,19 @@ from declinerisk.artifacts import (
     utc_now,
 )
 from declinerisk.bands import HIGH, RiskBands
-from declinerisk.calibration import calibrated, choose_method
-from declinerisk.config import TrainConfig, load_config
+from declinerisk.canary import Canary, canary_columns
+from declinerisk.config import GlassboxConfig, TrainConfig, load_config
 from declinerisk.errors import DeclineRiskError
 from declinerisk.evaluate import classification_metrics
-from declinerisk.explain import Explainer
+from declinerisk.glassbox import (
+    GlassboxModel,
+    bags_for,
+    calibration_for,
+    cross_fitted_raw,
+    fit_ebm,
+)
 from declinerisk.mapping import ColumnMapping, load_mapping
-from declinerisk.pipeline import Candidate, baseline, candidates
+from declinerisk.pipeline import BASELINE, logistic_pipeline
 from declinerisk.report import EVALUATION_FILE, write_report
 from declinerisk.schema import FeatureSet
 from declinerisk.sources import read_offers, safe_source
@@ -48,7 +57,9 @@ from declinerisk.summary import feature_summary
 from declinerisk.tracking import TrackingResult, log_training_run
 from declinerisk.validation import validate_offers
 
-SELECTION_METRIC = "roc_auc"
+Array = NDArray[np.float64]
+
+FAMILY = "explainable_boosting"
 
 
 @dataclass
@@ -60,9 +71,15 @@ class TrainResult:
 
 
 @dataclass(frozen=True)
-class Selection:
-    best: Candidate
-    scores: dict[str, float]
+class Evaluation:
+    """The evaluated model (fitted on the training part only) and what the test set said."""
+
+    model: GlassboxModel
+    cross_fitted_raw: Array  # training rows' log-odds from models that never saw them
+    test_raw: Array
+    test_p: Array
+    baseline_p: Array
+    bands: RiskBands
 
 
 def run(
@@ -75,7 +92,12 @@ def run(
     tracking_uri: str | None = None,
     console: Console | None = None,
 ) -> TrainResult:
-    """Train, save and (when tracking is on) log one model; returns where it went."""
+    """Train, evaluate, refit on everything, save and (when tracking is on) log one model.
+
+    The time-ordered evaluation fits the recipe on the training part and judges it on the
+    latest offers; the shipped model is the same recipe refitted on every valid row, its
+    calibration fitted on log-odds of rows the scoring models never saw.
+    """
     out = console or Console(quiet=True)
     with out.status(f"Reading {data}"):
         raw, data_sha = read_offers(data)
@@ -90,54 +112,39 @@ def run(
             f"dropped {len(validated.invalid_rows)} invalid rows of {len(raw)} (--drop-invalid)"
         )
     features = validated.features
-
-    def inputs(part: pd.DataFrame) -> pd.DataFrame:
-        # Only the model's inputs reach the pipeline: labels, ids and protected attributes
-        # never do, so the fitted pipeline cannot even ask for them.
-        return part[features.names]
-
     split = split_offers(offers, config.split, config.seed)
     notes.append(f"split: {split.method}")
+    notes += _bag_notes(config.glassbox, len(split.training), len(offers))
     for note in notes:
         out.print(f"[yellow]note:[/] {note}")
 
-    selection = select(config, features, split, out)
-    best = selection.best
-    with out.status(f"Fitting {best.label}"):
-        fitted = best.build(features, config.seed).fit(inputs(split.fit), declined(split.fit))
-    calibration_x, calibration_y = inputs(split.calibration), declined(split.calibration)
-    with out.status("Choosing and fitting calibration"):
-        choice = choose_method(fitted, calibration_x, calibration_y, config.seed)
-        model = calibrated(fitted, calibration_x, calibration_y, choice.method)
-    with out.status("Fitting the baseline and evaluating"):
-        reference = baseline(config)
-        base = reference.build(features, config.seed).fit(inputs(split.fit), declined(split.fit))
-        base = calibrated(base, calibration_x, calibration_y, "sigmoid")
-        test_p = model.predict_proba(inputs(split.test))[:, 1]
-        baseline_p = base.predict_proba(inputs(split.test))[:, 1]
-        metrics = {
-            "test": _test_metrics(split.test, test_p),
-            "baseline_test": _test_metrics(split.test, baseline_p),
-            "cv": selection.scores,
-            "calibration_log_loss": choice.cross_fitted_log_loss,
-        }
-    calibration_p = model.predict_proba(calibration_x)[:, 1]
-    bands = RiskBands.from_scores(calibration_p, config.bands.high_share, config.bands.medium_share)
+    evaluation = evaluate(config, features, split, out)
+    test_metrics = _test_metrics(split.test, evaluation.test_p)
+    metrics = {
+        "test": test_metrics,
+        "baseline_test": _test_metrics(split.test, evaluation.baseline_p),
+        "cross_fit": {
+            "roc_auc": float(roc_auc_score(declined(split.training), evaluation.cross_fitted_raw))
+        },
+    }
+    shipped, out_of_sample_p = ship(config, features, offers, split, evaluation, out)
+    bands = RiskBands.from_scores(
+        out_of_sample_p, config.bands.high_share, config.bands.medium_share
+    )
     with out.status("Auditing fairness, drivers and drift reference"):
         audit = fairness.audit(
-            split.test, declined(split.test), test_p, bands.bands(test_p) == HIGH
+            split.test,
+            declined(split.test),
+            evaluation.test_p,
+            evaluation.bands.bands(evaluation.test_p) == HIGH,
         )
-        explainer = Explainer(model, features)
-        drivers = np.abs(explainer.contributions(split.test).values).mean(axis=0)
-        training = split.training  # a concatenation: build it once
-        drift_reference = drift.reference(training, features, calibration_p)
+        drift_reference = drift.reference(offers, features, out_of_sample_p)
     for group in audit:
         if group.adverse:
             out.print(
                 f"[bold red]fairness:[/] {group.attribute} = {group.group}: impact ratio "
                 f"{group.impact_ratio:.2f} (< 0.8) on {group.count} test offers"
             )
-    evaluation = _evaluation(split.test, test_p, baseline_p)
     created = utc_now()
     models_dir = config.models_dir
     fields = {
@@ -151,36 +158,34 @@ def run(
             rows_read=len(raw),
             rows_invalid=len(validated.invalid_rows),
             rows_dropped=len(raw) - len(offers),
-            rows_fit=len(split.fit),
-            rows_calibration=len(split.calibration),
+            rows_training=len(split.training),
             rows_test=len(split.test),
+            rows_shipped=len(offers),
             split=split.method,
+            fitted_through=_last_date(offers),
         ),
         "features": features.to_list(),
-        "feature_summary": feature_summary(training, features),
-        "estimator": {
-            "family": best.family,
-            "params": best.params,
-            "calibration": choice.method,
-            "baseline": reference.label,
-            "selection_metric": SELECTION_METRIC,
-        },
+        "feature_summary": feature_summary(offers, features),
+        "estimator": _estimator(config, shipped, split, len(offers)),
         "metrics": metrics,
         "bands": bands.to_dict(),
         "libraries": library_versions(),
         "notes": notes,
         "data_summary": _data_summary(offers, features),
-        "drivers": dict(zip(features.names, map(float, drivers), strict=True)),
+        "drivers": _drivers(shipped),
         "fairness": fairness.as_records(audit),
         "drift_reference": drift_reference,
     }
+    frame = _evaluation_frame(split.test, evaluation.test_p, evaluation.baseline_p)
+    canary_rows = canary_columns(shipped.ebm, features, config.seed)
+    canary = Canary(canary_rows, shipped.predict_proba(pd.DataFrame(canary_rows))[:, 1])
 
     def write_evaluation_and_report(folder: Path, manifest: Manifest) -> None:
-        evaluation.to_parquet(folder / EVALUATION_FILE, index=False)
+        frame.to_parquet(folder / EVALUATION_FILE, index=False)
         write_report(folder, manifest)
 
     with out.status("Saving the model folder and its report"):
-        folder = save_model(model, fields, models_dir, also=write_evaluation_and_report)
+        folder = save_model(shipped, fields, models_dir, canary, also=write_evaluation_and_report)
     manifest = Manifest.model_validate_json((folder / "manifest.json").read_bytes())
     tracking = None
     if config.tracking.enabled and tracking_uri:
@@ -190,39 +195,108 @@ def run(
                 config=config.tracking,
                 folder=folder,
                 manifest=manifest,
-                params=_params(config, best, choice.method, data),
+                params=_params(config, data),
                 test=split.test,
+                test_probability=evaluation.test_p,
                 promote=promote,
             )
     point_latest(models_dir, folder)
     return TrainResult(folder, manifest, tracking, notes)
 
 
-def select(config: TrainConfig, features: FeatureSet, split: Split, out: Console) -> Selection:
-    """The candidate with the best cross-validated ROC AUC on the fit part."""
-    rows = split.fit
-    if len(rows) > config.selection.max_rows:
-        # A random sample, kept in the fit part's (time) order for the time-ordered folds.
-        sample = rows.sample(config.selection.max_rows, random_state=config.seed)
-        rows = rows[rows.index.isin(sample.index)]
-    y = declined(rows)
-    folds: Any = (
-        TimeSeriesSplit(config.selection.cv_folds)
-        if schema.DATE_COLUMN in rows.columns
-        else StratifiedKFold(config.selection.cv_folds, shuffle=True, random_state=config.seed)
+def evaluate(config: TrainConfig, features: FeatureSet, split: Split, out: Console) -> Evaluation:
+    """Fit the recipe on the training part only and score the test part with it."""
+    x, y = split.training[features.names], declined(split.training)
+    settings = config.glassbox
+    folds = settings.cross_fit_folds
+
+    def fit(rows: pd.DataFrame, labels: NDArray[np.int64]) -> ExplainableBoostingClassifier:
+        return fit_ebm(rows, labels, features, settings, config.seed)
+
+    with out.status(f"Cross-fitting {folds} models for the calibration ({len(x):,} rows)"):
+        cross_fitted = cross_fitted_raw(x, y, fit, folds, config.seed)
+    with out.status(f"Fitting the evaluated model on {len(x):,} training rows"):
+        calibration = calibration_for(cross_fitted, y)
+        model = GlassboxModel(fit(x, y), calibration)
+    with out.status("Scoring the test set; fitting the baseline"):
+        test_raw = model.decision_function(split.test)
+        test_p = calibration.probability(test_raw)
+        baseline = logistic_pipeline(features, C=config.baseline.C).fit(x, y)
+        baseline_p = baseline.predict_proba(split.test[features.names])[:, 1]
+    bands = RiskBands.from_scores(
+        calibration.probability(cross_fitted), config.bands.high_share, config.bands.medium_share
     )
-    scores: dict[str, float] = {}
-    pool = candidates(config)
-    for i, candidate in enumerate(pool, start=1):
-        with out.status(f"Cross-validating {i}/{len(pool)}: {candidate.label}"):
-            pipe = candidate.build(features, config.seed)
-            result = cross_val_score(
-                pipe, rows[features.names], y, cv=folds, scoring=SELECTION_METRIC
-            )
-        scores[candidate.label] = float(np.mean(result))
-        out.print(f"  {candidate.label}: CV {SELECTION_METRIC} {scores[candidate.label]:.4f}")
-    best = max(pool, key=lambda c: scores[c.label])
-    return Selection(best, scores)
+    return Evaluation(model, cross_fitted, test_raw, test_p, baseline_p, bands)
+
+
+def ship(
+    config: TrainConfig,
+    features: FeatureSet,
+    offers: pd.DataFrame,
+    split: Split,
+    evaluation: Evaluation,
+    out: Console,
+) -> tuple[GlassboxModel, Array]:
+    """The same recipe refitted on every valid row.
+
+    Its calibration is fitted on log-odds no scoring model saw its own row for: the training
+    rows' cross-fitted log-odds and the test rows' log-odds from the evaluated model. Returns
+    the model and its calibrated probabilities of those out-of-sample log-odds.
+    """
+    with out.status(f"Refitting on all {len(offers):,} rows"):
+        ebm = fit_ebm(
+            offers[features.names], declined(offers), features, config.glassbox, config.seed
+        )
+    out_of_sample = np.concatenate([evaluation.cross_fitted_raw, evaluation.test_raw])
+    labels = np.concatenate([declined(split.training), declined(split.test)])
+    calibration = calibration_for(out_of_sample, labels)
+    return GlassboxModel(ebm, calibration), calibration.probability(out_of_sample)
+
+
+def _bag_notes(settings: GlassboxConfig, training_rows: int, all_rows: int) -> list[str]:
+    used = bags_for(all_rows, settings)
+    if used >= settings.outer_bags:
+        return []
+    return [
+        f"{all_rows:,} rows: {used} outer bags instead of {settings.outer_bags} per fit "
+        f"(bag_budget_rows = {settings.bag_budget_rows:,}; {bags_for(training_rows, settings)}"
+        " for the evaluated model)"
+    ]
+
+
+def _estimator(
+    config: TrainConfig, shipped: GlassboxModel, split: Split, rows: int
+) -> dict[str, Any]:
+    settings = config.glassbox
+    return {
+        "family": FAMILY,
+        "params": {
+            "interactions": settings.interactions,
+            "outer_bags": bags_for(rows, settings),
+            "learning_rate": settings.learning_rate,
+            "pairs": sum(len(t) == 2 for t in shipped.ebm.term_features_),
+        },
+        "calibration": f"platt, fitted on {settings.cross_fit_folds}-fold cross-fitted log-odds",
+        "calibration_params": {
+            "slope": shipped.calibration.slope,
+            "intercept": shipped.calibration.intercept,
+        },
+        "baseline": f"{BASELINE}(C={config.baseline.C})",
+        "evaluated": f"fitted on the {len(split.training):,} training rows; {split.method}",
+        "shipped": f"refitted on all {rows:,} valid rows after evaluation",
+    }
+
+
+def _drivers(model: GlassboxModel) -> dict[str, float]:
+    """Mean absolute score of each term on the training rows (InterpretML's public API)."""
+    names = [str(n) for n in model.ebm.term_names_]
+    return dict(zip(names, map(float, model.ebm.term_importances()), strict=True))
+
+
+def _last_date(offers: pd.DataFrame) -> str | None:
+    if schema.DATE_COLUMN not in offers.columns:
+        return None
+    return f"{offers[schema.DATE_COLUMN].max():%Y-%m-%d}"
 
 
 def _test_metrics(test: pd.DataFrame, probability: np.ndarray) -> dict[str, float]:
@@ -231,7 +305,7 @@ def _test_metrics(test: pd.DataFrame, probability: np.ndarray) -> dict[str, floa
     return classification_metrics(declined(test), probability, usable)
 
 
-def _evaluation(
+def _evaluation_frame(
     test: pd.DataFrame, probability: np.ndarray, baseline_p: np.ndarray
 ) -> pd.DataFrame:
     """What the report needs to be rebuilt later: outcomes, both scores, protected groups."""
@@ -256,19 +330,15 @@ def _data_summary(offers: pd.DataFrame, features: FeatureSet) -> dict[str, Any]:
     return summary
 
 
-def _params(
-    config: TrainConfig, best: Candidate, calibration: str, data: Path | str
-) -> dict[str, Any]:
+def _params(config: TrainConfig, data: Path | str) -> dict[str, Any]:
     params: dict[str, Any] = {
         "data": safe_source(data),
-        "family": best.family,
-        "calibration": calibration,
+        "family": FAMILY,
         "seed": config.seed,
         "test_fraction": config.split.test_fraction,
-        "calibration_fraction": config.split.calibration_fraction,
-        "cv_folds": config.selection.cv_folds,
+        "baseline_C": config.baseline.C,
     }
-    params.update({f"model_{k}": v for k, v in best.params.items()})
+    params.update({f"glassbox_{k}": v for k, v in config.glassbox.model_dump().items()})
     return params
 
 

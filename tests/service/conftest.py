@@ -16,7 +16,7 @@ from service.settings import ServiceSettings
 
 from declinerisk.artifacts import Manifest
 from declinerisk.errors import ModelLoadError
-from declinerisk.reasons import Reason
+from declinerisk.reasons import Reason, WhatIf
 from declinerisk.scoring import Predictor, ScoredOffer
 from declinerisk.train import TrainResult
 
@@ -47,10 +47,10 @@ class FakePredictor:
             p = min((record.get("competing_offers") or 0) / 10, 1.0)
             reasons = [
                 Reason(
-                    "competing_offers",
-                    str(record.get("competing_offers")),
-                    "0",
-                    p,
+                    ("competing_offers",),
+                    (str(record.get("competing_offers")),),
+                    ("0",),
+                    max(p, 0.01),
                     "Candidate has competing offers.",
                 )
             ] * 3
@@ -61,6 +61,7 @@ class FakePredictor:
                     "high" if p > 0.5 else "low",
                     reasons,
                     "Ask about their timeline.",
+                    [WhatIf("comp_delta_pct", "Raise the offer to the ask", p / 2)],
                     self.version,
                     [],
                 )

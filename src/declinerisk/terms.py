@@ -1,0 +1,255 @@
+"""An explainable boosting machine's terms as flat lookup tables: exact and vectorised.
+
+An EBM (InterpretML) predicts ``intercept_ + sum_t term_scores_[t][bin indices]`` in the
+log-odds. Each term is one input (its shape function) or a pair of inputs (an interaction
+surface); each input is binned by its cut points (numeric) or its category table (nominal),
+one binning per interaction level, all in the public ``bins_``. Bin 0 holds missing values and
+the last bin categories never seen in training.
+
+:class:`TermTables` compiles those public attributes (``bins_``, ``term_features_``,
+``term_scores_``, ``intercept_``) once into one flat score array. Scoring a row, and scoring it
+again with some inputs set to other values (reasons and what-ifs), are then a few NumPy gathers,
+for one row or a million. Tests and the canary at model load check the result against the
+library's own ``eval_terms`` and ``predict_proba``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+Codes = NDArray[np.intp]
+# Below this many rows a dictionary look-up per value beats pandas' factorize.
+SMALL = 64
+
+
+@dataclass(frozen=True)
+class Binning:
+    """How one input is binned at one interaction level: cut points or a category table."""
+
+    cuts: Array | None
+    categories: dict[str, int] | None
+
+    @property
+    def unseen(self) -> int:
+        """The code of a category never seen in training (the last bin)."""
+        if self.categories is not None:
+            return len(self.categories) + 1
+        assert self.cuts is not None
+        return len(self.cuts) + 2
+
+    def codes(self, values: np.ndarray) -> Codes:
+        if self.categories is None:
+            x = np.asarray(values, dtype=np.float64)
+            assert self.cuts is not None
+            found = np.searchsorted(self.cuts, x, side="right") + 1
+            codes: Codes = np.where(np.isnan(x), 0, found).astype(np.intp)
+            return codes
+        if len(values) < SMALL:
+            return np.asarray([self.code(v) for v in values], dtype=np.intp)
+        keys, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        table = np.asarray([*(self.code(u) for u in uniques), 0], dtype=np.intp)
+        result: Codes = table[keys]
+        return result
+
+    def code(self, value: Any) -> int:
+        """The bin of one value, as :meth:`codes` would give it."""
+        if self.categories is None:
+            x = np.nan if value is None else float(value)
+            return int(self.codes(np.asarray([x]))[0])
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return 0
+        return self.categories.get(str(value), self.unseen)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Every term's score for every row, and the codes they were looked up with.
+
+    Arrays are stored input-major (``codes[binning, row]``, ``terms[term, row]``) so that each
+    gather and the sum over terms run over contiguous memory.
+    """
+
+    codes: Codes  # binnings x rows
+    terms: Array  # terms x rows
+    raw: Array  # intercept + sum of terms: the log-odds, one per row
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A substitution compiled once: which inputs take which fixed values.
+
+    Row ``r`` of the plan is one incidence (a term and one of its inputs): the flat-table
+    offset with that input's new bin, the binning slot and stride of the term's other input
+    (none for a main effect), and which substituted input it belongs to.
+    """
+
+    inputs: tuple[int, ...]
+    incidences: tuple[tuple[int, int], ...]
+    terms: NDArray[np.intp]
+    constant: NDArray[np.intp]
+    other: NDArray[np.intp]
+    stride: NDArray[np.intp]
+    owner: Array  # incidences x inputs, 1 where the incidence substitutes that input
+
+
+@dataclass(frozen=True)
+class Substituted:
+    """Rows re-scored with each planned input set to its value, one input at a time.
+
+    ``delta[i]`` is how much each row's log-odds fall when input ``plan.inputs[i]`` takes its
+    value; ``replaced[r]`` is incidence ``r``'s score after substitution (pair reasons use it).
+    """
+
+    delta: Array  # inputs x rows
+    replaced: Array  # incidences x rows
+
+
+class TermTables:
+    """The compiled terms of one fitted EBM (binary classification)."""
+
+    def __init__(self, ebm: Any) -> None:
+        self.features: tuple[str, ...] = tuple(str(n) for n in ebm.feature_names_in_)
+        self.intercept = float(np.ravel(ebm.intercept_)[0])
+        self.term_features: tuple[tuple[int, ...], ...] = tuple(
+            tuple(int(f) for f in t) for t in ebm.term_features_
+        )
+        if any(len(t) > 2 for t in self.term_features):
+            raise TypeError("only main effects and pairwise interactions are supported")
+        self.binnings: list[Binning] = []
+        slot_of: dict[tuple[int, int], int] = {}
+        offsets, first, second, stride_first, stride_second = [], [], [], [], []  # per term
+        flat: list[Array] = []
+        size = 0
+        for t, features in enumerate(self.term_features):
+            table = np.asarray(ebm.term_scores_[t], dtype=np.float64)
+            if table.ndim != len(features):
+                raise TypeError(f"term {t}: expected a {len(features)}-d score table")
+            slots = [self._slot(ebm, f, len(features), slot_of) for f in features]
+            offsets.append(size)
+            first.append(slots[0])
+            stride_first.append(table.shape[1] if table.ndim == 2 else 1)
+            second.append(slots[-1])
+            stride_second.append(1 if table.ndim == 2 else 0)
+            flat.append(table.ravel())
+            size += table.size
+        self.table = np.concatenate(flat)
+        self._offset = np.asarray(offsets, dtype=np.intp)
+        self._first = np.asarray(first, dtype=np.intp)
+        self._second = np.asarray(second, dtype=np.intp)
+        self._stride_first = np.asarray(stride_first, dtype=np.intp)
+        self._stride_second = np.asarray(stride_second, dtype=np.intp)
+        self._slot_of = slot_of
+        # Incidences: (term, position of the input in the term), grouped by input.
+        self.incidences: tuple[tuple[int, int], ...] = tuple(
+            (t, pos)
+            for f in range(len(self.features))
+            for t, features in enumerate(self.term_features)
+            for pos, g in enumerate(features)
+            if g == f
+        )
+        self.pairs: tuple[int, ...] = tuple(
+            t for t, features in enumerate(self.term_features) if len(features) == 2
+        )
+
+    def _slot(self, ebm: Any, feature: int, level: int, slot_of: dict[tuple[int, int], int]) -> int:
+        levels = ebm.bins_[feature]
+        use = min(level, len(levels)) - 1
+        key = (feature, use)
+        if key not in slot_of:
+            bins = levels[use]
+            if isinstance(bins, dict):
+                binning = Binning(None, {str(k): int(v) for k, v in bins.items()})
+            else:
+                binning = Binning(np.asarray(bins, dtype=np.float64), None)
+            slot_of[key] = len(self.binnings)
+            self.binnings.append(binning)
+        return slot_of[key]
+
+    def binning_of(self, term: int, position: int) -> tuple[int, Binning]:
+        slot = int(self._first[term] if position == 0 else self._second[term])
+        return slot, self.binnings[slot]
+
+    def encode(self, columns: Mapping[str, np.ndarray], rows: int) -> Codes:
+        """Binnings x rows: the bin of each input value at each level the terms use."""
+        codes = np.empty((len(self.binnings), rows), dtype=np.intp)
+        for (feature, _), slot in self._slot_of.items():
+            codes[slot] = self.binnings[slot].codes(columns[self.features[feature]])
+        return codes
+
+    def scores(self, columns: Mapping[str, np.ndarray], rows: int) -> Scores:
+        codes = self.encode(columns, rows)
+        index = (
+            self._offset[:, None]
+            + codes[self._first] * self._stride_first[:, None]
+            + codes[self._second] * self._stride_second[:, None]
+        )
+        terms = np.take(self.table, index)
+        return Scores(codes, terms, self.intercept + terms.sum(axis=0))
+
+    def plan(self, values: Mapping[int, Any]) -> Plan:
+        """Compile a substitution of ``values`` (input index -> value) for :meth:`substitute`."""
+        inputs = tuple(sorted(values))
+        chosen = tuple(
+            (t, pos) for t, pos in self.incidences if self.term_features[t][pos] in values
+        )
+        constant, other, stride = [], [], []
+        owner = np.zeros((len(chosen), len(inputs)))
+        for r, (t, pos) in enumerate(chosen):
+            feature = self.term_features[t][pos]
+            _, binning = self.binning_of(t, pos)
+            own_stride = self._stride_first[t] if pos == 0 else self._stride_second[t]
+            constant.append(self._offset[t] + binning.code(values[feature]) * own_stride)
+            pair = len(self.term_features[t]) == 2
+            other.append(self._second[t] if pos == 0 else self._first[t])
+            stride.append(
+                0 if not pair else self._stride_second[t] if pos == 0 else self._stride_first[t]
+            )
+            owner[r, inputs.index(feature)] = 1.0
+        return Plan(
+            inputs,
+            chosen,
+            np.asarray([t for t, _ in chosen], dtype=np.intp),
+            np.asarray(constant, dtype=np.intp),
+            np.asarray(other, dtype=np.intp),
+            np.asarray(stride, dtype=np.intp),
+            owner,
+        )
+
+    def substitute(self, scores: Scores, plan: Plan) -> Substituted:
+        """Each planned input set to its value in turn: the fall in log-odds, per row.
+
+        Every term holding the input is looked up again with the input's bin replaced by the
+        bin of its new value; the other input of a pair keeps the row's own bin (a main
+        effect's new score is one number for all rows, hence a stride of 0).
+        """
+        index = plan.constant[:, None] + scores.codes[plan.other] * plan.stride[:, None]
+        replaced = np.take(self.table, index)
+        delta = plan.owner.T @ (scores.terms[plan.terms] - replaced)
+        return Substituted(delta, replaced)
+
+    def score_of(self, term: int, values: Sequence[Any]) -> float:
+        """One term's score with each of its inputs at the given value."""
+        index = int(self._offset[term])
+        for pos, value in enumerate(values):
+            _, binning = self.binning_of(term, pos)
+            stride = self._stride_first[term] if pos == 0 else self._stride_second[term]
+            index += binning.code(value) * int(stride)
+        return float(self.table[index])
+
+    def unseen(self, scores: Scores, feature: int) -> NDArray[np.bool_]:
+        """Rows whose value of a categorical ``feature`` was never seen in training."""
+        for (f, _), slot in self._slot_of.items():
+            binning = self.binnings[slot]
+            if f == feature and binning.categories is not None:
+                return np.asarray(scores.codes[slot] == binning.unseen)
+        return np.zeros(len(scores), dtype=bool)
