@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from rich.table import Table
 from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit, cross_val_score
 from threadpoolctl import threadpool_limits
 
-from declinerisk import drift, fairness, schema
+from declinerisk import drift, fairness, leakage, schema
 from declinerisk.artifacts import (
     DataFingerprint,
     Manifest,
@@ -74,6 +74,7 @@ def run(
     promote: bool = False,
     tracking_uri: str | None = None,
     console: Console | None = None,
+    allow_features: Collection[str] = (),
 ) -> TrainResult:
     """Train, save and (when tracking is on) log one model; returns where it went."""
     out = console or Console(quiet=True)
@@ -97,6 +98,7 @@ def run(
         return part[features.names]
 
     split = split_offers(offers, config.split, config.seed)
+    leakage.check_inputs(split.fit, features, allow_features)
     notes.append(f"split: {split.method}")
     for note in notes:
         out.print(f"[yellow]note:[/] {note}")
@@ -121,6 +123,7 @@ def run(
             "cv": selection.scores,
             "calibration_log_loss": choice.cross_fitted_log_loss,
         }
+    leakage.check_test_auc(metrics["test"], allow_features, out)
     calibration_p = model.predict_proba(calibration_x)[:, 1]
     bands = RiskBands.from_scores(calibration_p, config.bands.high_share, config.bands.medium_share)
     with out.status("Auditing fairness, drivers and drift reference"):
@@ -131,12 +134,8 @@ def run(
         drivers = np.abs(explainer.contributions(split.test).values).mean(axis=0)
         training = split.training  # a concatenation: build it once
         drift_reference = drift.reference(training, features, calibration_p)
-    for group in audit:
-        if group.adverse:
-            out.print(
-                f"[bold red]fairness:[/] {group.attribute} = {group.group}: impact ratio "
-                f"{group.impact_ratio:.2f} (< 0.8) on {group.count} test offers"
-            )
+    for line in fairness.flag_lines(audit):
+        out.print(f"[bold red]fairness:[/] {line}")
     evaluation = _evaluation(split.test, test_p, baseline_p)
     created = utc_now()
     models_dir = config.models_dir
@@ -338,6 +337,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make this model the registry's champion whatever its PR AUC",
     )
+    p.add_argument(
+        "--allow-feature",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="keep an input whose own ROC AUC on the training offers is above 0.95 (the leak "
+        "guard stops training otherwise); repeatable",
+    )
     p.add_argument("--models-dir", type=Path, default=None, help="override the config's models_dir")
     p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
     return p
@@ -368,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 promote=args.promote,
                 tracking_uri=tracking_uri,
                 console=console,
+                allow_features=args.allow_feature,
             )
     except DeclineRiskError as exc:
         print(f"error: {exc}", file=sys.stderr)
