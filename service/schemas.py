@@ -59,7 +59,11 @@ OfferIn = create_model(  # type: ignore[call-overload]
     "OfferIn",
     __base__=_Strict,
     offer_id=(str, Field(min_length=1, max_length=TEXT_LIMIT)),
-    offer_date=(date | None, Field(None, description=schema.column("offer_date").meaning)),
+    # strict=False: JSON carries dates as ISO strings (as OutcomeIn.decided_at does).
+    offer_date=(
+        date | None,
+        Field(None, strict=False, description=schema.column("offer_date").meaning),
+    ),
     extra=(
         dict[str, float | str | None],
         Field(

@@ -103,11 +103,54 @@ def test_the_store_is_a_label_source_for_training(store: Store, tmp_path: Path) 
         {
             "models_dir": tmp_path / "models",
             "tracking": {"enabled": False},
-            "logistic": {"C": [1.0]},
-            "selection": {"families": ["logistic_regression"]},
+            "glassbox": {"outer_bags": 2, "interactions": 6, "learning_rate": 0.05},
         }
     )
     result = run(config, url, ColumnMapping())
     assert result.manifest.data.rows_read == 3_000
     assert "time-ordered" in result.manifest.data.split
     assert "password" not in result.manifest.data.source
+
+
+def _at(day: int, hour: int = 12) -> datetime:
+    return datetime(2026, 5, day, hour, 0, tzinfo=UTC)
+
+
+def test_the_training_frame_holds_the_inputs_scored_before_the_decision(store: Store) -> None:
+    early = _score_row("o-1", {"days_in_process": 10, "days_since_last_contact": 2})
+    early["scored_at"] = _at(1)
+    late = _score_row("o-1", {"days_in_process": 25, "days_since_last_contact": 9}, "r2")
+    late["scored_at"] = _at(8)
+    # Re-scored after the decision, with inputs an export filled in at the end of the process.
+    after = _score_row("o-1", {"days_in_process": 40, "days_since_last_contact": 0}, "r3")
+    after["scored_at"] = _at(20)
+    store.add_scores([early, after, late])  # written out of order on purpose
+    store.add_outcome(Outcome("o-1", "e-1", "declined", decided_at=_at(10)))
+    (row,) = store.training_frame().to_dict("records")
+    assert (row["days_in_process"], row["days_since_last_contact"]) == (25, 9)
+    assert row["offer_date"] == "2026-05-01"  # no date sent: the first score's day
+    assert row["outcome"] == "declined"
+
+
+def test_without_decided_at_the_outcome_arrival_is_the_cut_off(store: Store) -> None:
+    before = _score_row("o-2", {"days_in_process": 12})
+    before["scored_at"] = datetime(2020, 1, 1, tzinfo=UTC)
+    future = _score_row("o-2", {"days_in_process": 99}, "r2")
+    future["scored_at"] = datetime(2100, 1, 1, tzinfo=UTC)  # after the outcome arrives
+    store.add_scores([before, future])
+    store.add_outcome(Outcome("o-2", "e-1", "accepted"))
+    (row,) = store.training_frame().to_dict("records")
+    assert row["days_in_process"] == 12
+
+
+def test_an_offer_scored_only_after_its_decision_is_left_out(store: Store) -> None:
+    after = _score_row("o-3", {"days_in_process": 40})
+    after["scored_at"] = _at(20)
+    kept = _score_row("o-4", {"days_in_process": 5, "offer_date": "2026-04-28"}, "r2")
+    kept["scored_at"] = _at(2)
+    store.add_scores([after, kept])
+    store.add_outcome(Outcome("o-3", "e-1", "declined", decided_at=_at(10)))
+    store.add_outcome(Outcome("o-4", "e-1", "accepted", decided_at=_at(10)))
+    frame = store.training_frame()
+    assert frame["offer_id"].tolist() == ["o-4"]
+    assert frame["offer_date"].tolist() == ["2026-04-28"]  # the date sent with the score

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
 
 class DriftLineOut(BaseModel):
     name: str
-    psi: float
+    psi: float | None  # null below min_rows: "too few offers to judge"
     verdict: str
 
 
@@ -25,6 +25,7 @@ class DriftOut(BaseModel):
     rows: int
     stable_below: float = drift.STABLE
     significant_above: float = drift.SIGNIFICANT
+    min_rows: int = drift.MIN_ROWS
     lines: list[DriftLineOut]
 
 
@@ -42,7 +43,7 @@ async def drift_report(
     frame, scores = await run_in_threadpool(
         drift.current_from_store, store, manifest.feature_set, days
     )
-    lines = [] if frame.empty else drift.drift_report(manifest.drift_reference, frame, scores)
+    lines = drift.drift_report(manifest.drift_reference, frame, scores)
     return DriftOut(
         model_version=manifest.version,
         window_days=days,

@@ -140,7 +140,7 @@ def _drift(args: argparse.Namespace) -> int:
     for name in ("input", "PSI", "verdict"):
         table.add_column(name)
     for line in drift.drift_report(model.manifest.drift_reference, frame, scores):
-        table.add_row(line.name, f"{line.psi:.3f}", line.verdict)
+        table.add_row(line.name, "-" if line.psi is None else f"{line.psi:.3f}", line.verdict)
     Console().print(table)
     return 0
 

@@ -149,7 +149,7 @@ class Kernel:
         return KernelResult(
             raw=scores.raw,
             probability=p,
-            band=self.bands.bands(p),
+            band=self.bands.bands(p, raw=scores.raw),
             first=first,
             second=second,
             effect=effect,

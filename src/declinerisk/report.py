@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from declinerisk import fairness
 from declinerisk.artifacts import Manifest
 
 REPORT_FILE = "report.html"
@@ -258,48 +259,102 @@ def _fairness(groups: list[dict[str, Any]]) -> str:
             "band, race/ethnicity), so there is nothing to audit. Map them in the column "
             "mapping to include this section.</p>"
         )
-    adverse = [g for g in groups if g["adverse"]]
-    note = (
-        f'<p class="flag">{len(adverse)} groups have an impact ratio under 0.8 '
-        "(four-fifths rule): review them.</p>"
-        if adverse
-        else "<p>No group with 30 or more test offers has an impact ratio under 0.8.</p>"
-    )
+    adverse = [g for g in groups if g.get("adverse")]
+    over = [g for g in groups if g.get("over_flagged")]
+    parts = [
+        '<p class="note">How a flag reads: a high-risk flag brings extra recruiter attention '
+        "(a call, a package review), so the audit reads it as the favourable outcome and "
+        f"judges groups flagged less often (<b>{fairness.FEWER}</b>, impact ratio against "
+        "the most-flagged group). A flag also labels a candidate as likely to decline, so it "
+        f"reads it the other way too (<b>{fairness.MORE}</b>, the ratio of unflagged shares "
+        "against the least-flagged group). A group is flagged only when its ratio is under "
+        f"{fairness.FOUR_FIFTHS} <i>and</i> Fisher's exact test against the reference is "
+        f"significant at {fairness.ALPHA} after Holm's correction over all "
+        f"{groups[0].get('comparisons', 0)} pairwise comparisons of the audit.</p>"
+    ]
+    if adverse or over:
+        sentences = [line for g in groups for line in fairness.describe(g)]
+        parts.append(
+            f'<p class="flag">{len(adverse)} groups have an impact ratio under 0.8 that is '
+            f"significant ({fairness.FEWER}); {len(over)} are flagged significantly more "
+            f"often ({fairness.MORE}): review them.</p>"
+            + "<ul>"
+            + "".join(f"<li>{html.escape(line)}</li>" for line in sentences)
+            + "</ul>"
+        )
+    else:
+        parts.append(
+            "<p>No group differs from its reference beyond noise: no impact ratio under 0.8 "
+            "with a significant difference, in either reading.</p>"
+        )
     rows = [
         [
             g["attribute"],
             g["group"],
             g["count"],
             f"{g['flagged_share']:.1%}",
-            "-" if g["impact_ratio"] is None else f"{g['impact_ratio']:.2f}",
+            _ratio(g.get("impact_ratio")),
+            g.get("reference"),
+            _p(g.get("p_value")),
+            _ratio(g.get("unflagged_ratio")),
+            g.get("unflagged_reference"),
+            _p(g.get("unflagged_p_value")),
             g["roc_auc"],
             g["calibration_error"],
-            "too small to judge" if g["too_small"] else ("adverse impact" if g["adverse"] else ""),
+            _verdict(g),
         ]
         for g in groups
     ]
+    table = _table(
+        [
+            "attribute",
+            "group",
+            "test offers",
+            "share flagged high",
+            "impact ratio",
+            "reference (most flagged)",
+            "p (Holm)",
+            "unflagged ratio",
+            "reference (least flagged)",
+            "p (Holm)",
+            "ROC AUC",
+            "calibration error",
+            "note",
+        ],
+        rows,
+        [bool(g.get("adverse") or g.get("over_flagged")) for g in groups],
+    )
     return (
-        note
-        + _table(
-            [
-                "attribute",
-                "group",
-                "test offers",
-                "share flagged high",
-                "impact ratio",
-                "ROC AUC",
-                "calibration error",
-                "note",
-            ],
-            rows,
-            [g["adverse"] for g in groups],
-        )
+        "".join(parts)
+        + table
         + (
-            '<p class="note">Impact ratio: the group\'s share flagged high over the share of the '
-            "most-flagged group (groups of 30 or more). Protected attributes are never model "
-            "inputs; they are read only for this audit.</p>"
+            f'<p class="note">Groups under {fairness.MIN_SHARE:.0%} of the test offers or under '
+            f'{fairness.MIN_GROUP} offers, and "{fairness.NOT_GIVEN}", are shown but not '
+            "judged and never serve as a reference (as NYC Local Law 144 bias audits allow). "
+            f"Pairs with fewer than {fairness.MIN_FLAGGED} flagged offers between them are not "
+            "tested. Protected attributes are never model inputs; they are read only for this "
+            "audit.</p>"
         )
     )
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2g}"
+
+
+def _verdict(group: dict[str, Any]) -> str:
+    if group["too_small"]:
+        return "too small to judge"
+    notes = []
+    if group.get("adverse"):
+        notes.append(f"adverse impact ({fairness.FEWER} than {group['reference']})")
+    if group.get("over_flagged"):
+        notes.append(f"{fairness.MORE} than {group['unflagged_reference']}")
+    return "; ".join(notes)
 
 
 def write_report(folder: Path, manifest: Manifest) -> Path:

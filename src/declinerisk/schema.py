@@ -6,6 +6,13 @@ manifest records the :class:`FeatureSet` it was fitted on, so a model is never f
 columns it did not learn from.
 
 One row is one offer. Past offers carry an ``outcome``; open offers do not.
+
+Time-varying signals (``days_in_process``, ``contacts_per_week``, ``days_since_last_contact``,
+``interview_experience``, ``counteroffer_expected``) are *as known at scoring time*: in past
+offers too they must hold what was known before the decision, as an open offer's do when it is
+scored. An end-of-process value (contact stopped because the candidate declined) would teach
+the model the outcome. The store's training frame takes each offer's last score before its
+decision for this reason (:meth:`declinerisk.store.Store.training_frame`).
 """
 
 from __future__ import annotations
@@ -124,7 +131,7 @@ COLUMNS: tuple[Column, ...] = (
         "days_in_process",
         Kind.NUMBER,
         Role.CORE,
-        "Days from first contact to the offer.",
+        "Days from first contact to the offer, as known at scoring time.",
         0,
         730,
         "days",
@@ -133,7 +140,7 @@ COLUMNS: tuple[Column, ...] = (
         "contacts_per_week",
         Kind.NUMBER,
         Role.CORE,
-        "Recruiter touches per week during the process.",
+        "Recruiter touches per week during the process, as known at scoring time.",
         0,
         50,
         "per week",
@@ -164,7 +171,7 @@ COLUMNS: tuple[Column, ...] = (
         "days_since_last_contact",
         Kind.NUMBER,
         Role.OPTIONAL,
-        "Days since the recruiter last spoke to the candidate.",
+        "Days since the recruiter last spoke to the candidate, as known at scoring time.",
         0,
         365,
         "days",
@@ -173,14 +180,16 @@ COLUMNS: tuple[Column, ...] = (
         "counteroffer_expected",
         Kind.BOOLEAN,
         Role.OPTIONAL,
-        "The current employer is likely to counter with a raise or promotion.",
+        "The current employer is likely to counter with a raise or promotion, as known at "
+        "scoring time.",
         risk_direction=1,
     ),
     Column(
         "interview_experience",
         Kind.INTEGER,
         Role.OPTIONAL,
-        "The candidate's rating of the interview process, 1 (poor) to 5 (excellent).",
+        "The candidate's rating of the interview process, 1 (poor) to 5 (excellent), as known "
+        "at scoring time.",
         1,
         5,
         "out of 5",

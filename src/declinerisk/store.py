@@ -191,28 +191,43 @@ class Store:
         return frame
 
     def training_frame(self) -> pd.DataFrame:
-        """Past offers for training: the last inputs scored for each offer with its latest outcome.
+        """Past offers for training, point in time: each offer's inputs as they were scored
+        last *before* its decision, with its latest outcome.
 
-        Columns follow the contract (``offer_date`` is the day the offer was last scored), so
-        the frame goes through the same validation as a file.
+        A score given after the decision (a re-score, a backfill) may carry the outcome in its
+        inputs and shows an end-of-process snapshot that serving never sees, so it is left
+        out; an offer with no score before its decision is left out too. The decision time is
+        the outcome's ``decided_at``, or when it was received when that is unknown.
+        ``offer_date`` is the date sent with the scores (``POST /v1/scores``), else the day
+        the offer was first scored. Columns follow the contract, so the frame goes through the
+        same validation as a file.
         """
         latest_outcome: dict[str, OutcomeRecord] = {}
         for record in self.outcomes():
             latest_outcome[record.offer_id] = record
+        decided = {
+            offer_id: _utc(record.decided_at or record.received_at)
+            for offer_id, record in latest_outcome.items()
+        }
+        first_day: dict[str, str] = {}
+        sent_date: dict[str, str] = {}
         rows: dict[str, dict[str, Any]] = {}
         with self.session() as session:
             found = session.execute(
                 select(ScoreRecord)
                 .where(ScoreRecord.offer_id.in_(list(latest_outcome)))
-                .order_by(ScoreRecord.id)
+                .order_by(ScoreRecord.scored_at, ScoreRecord.id)
             )
             for score in found.scalars():
-                rows[score.offer_id] = {
-                    **score.inputs,
-                    schema.ID_COLUMN: score.offer_id,
-                    schema.DATE_COLUMN: score.scored_at.date().isoformat(),
-                }
+                first_day.setdefault(score.offer_id, score.scored_at.date().isoformat())
+                if score.inputs.get(schema.DATE_COLUMN):
+                    sent_date.setdefault(score.offer_id, score.inputs[schema.DATE_COLUMN])
+                if _utc(score.scored_at) < decided[score.offer_id]:
+                    rows[score.offer_id] = {**score.inputs, schema.ID_COLUMN: score.offer_id}
         for offer_id, row in rows.items():
+            row[schema.DATE_COLUMN] = (
+                row.get(schema.DATE_COLUMN) or sent_date.get(offer_id) or first_day[offer_id]
+            )
             row[schema.LABEL_COLUMN] = latest_outcome[offer_id].outcome
             row["decline_reason"] = latest_outcome[offer_id].decline_reason
         frame = pd.DataFrame(list(rows.values()))
@@ -223,6 +238,11 @@ class Store:
         """SHA-256 of the training frame, the manifest's record of which data was used."""
         payload = frame.to_json(orient="records", date_format="iso").encode()
         return hashlib.sha256(payload).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything the store writes is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def open_store(url: str = DEFAULT_URL) -> Store:

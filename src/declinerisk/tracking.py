@@ -25,6 +25,9 @@ from declinerisk.schema import FeatureSet, Role
 METRIC_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. :/]")
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+RESAMPLES = 300
+CONFIDENCE = 0.95
+MIN_PR_AUC_DROP = 0.005  # the stated rule when no paired predictions are at hand
 
 
 class TrackingError(DeclineRiskError):
@@ -48,23 +51,67 @@ class TrackingResult:
 
 
 def decide_alias(
-    new_pr_auc: float, champion_pr_auc: float | None, *, promote: bool
+    new_pr_auc: float,
+    champion_pr_auc: float | None,
+    *,
+    promote: bool,
+    interval: tuple[float, float] | None = None,
 ) -> AliasDecision:
-    """Champion only when at least as good as the current champion on the same test rows."""
+    """Champion unless the new model is worse than the current champion beyond noise.
+
+    With ``interval`` (the paired bootstrap interval of new minus champion PR AUC on the same
+    test rows, :func:`pr_auc_difference`) the new model stays challenger only when the whole
+    interval is below zero. Without one, the stated rule: it stays challenger when its PR AUC
+    is more than :data:`MIN_PR_AUC_DROP` below the champion's.
+    """
     if promote:
         return AliasDecision(CHAMPION, "promoted by --promote")
     if champion_pr_auc is None:
         return AliasDecision(CHAMPION, "no champion yet")
-    if new_pr_auc >= champion_pr_auc:
-        return AliasDecision(
-            CHAMPION,
-            f"PR AUC {new_pr_auc:.4f} >= champion's {champion_pr_auc:.4f} on this test set",
-        )
-    return AliasDecision(
-        CHALLENGER,
-        f"PR AUC {new_pr_auc:.4f} < champion's {champion_pr_auc:.4f} on this test set; "
-        "the champion stays (use --promote to override)",
+    difference = new_pr_auc - champion_pr_auc
+    numbers = (
+        f"PR AUC {new_pr_auc:.4f} vs champion's {champion_pr_auc:.4f} on this test set "
+        f"(difference {difference:+.4f}"
     )
+    if interval is not None:
+        low, high = interval
+        rule = (
+            f"{numbers}, {CONFIDENCE:.0%} paired bootstrap interval [{low:+.4f}, {high:+.4f}] "
+            f"over {RESAMPLES} resamples)"
+        )
+        worse = high < 0
+    else:
+        rule = f"{numbers}; rule: no more than {MIN_PR_AUC_DROP} below)"
+        worse = difference < -MIN_PR_AUC_DROP
+    if worse:
+        return AliasDecision(
+            CHALLENGER,
+            f"worse than the champion beyond noise: {rule}; the champion stays "
+            "(use --promote to override)",
+        )
+    return AliasDecision(CHAMPION, f"not worse than the champion beyond noise: {rule}")
+
+
+def pr_auc_difference(
+    y: np.ndarray, new: np.ndarray, champion: np.ndarray, *, seed: int = 0
+) -> tuple[float, float]:
+    """Paired bootstrap interval of PR AUC(new) - PR AUC(champion) on the same rows.
+
+    Each resample draws the test rows with replacement (as multiplicity weights) and scores
+    both models on the same draw, so the interval reflects the noise of the difference, which
+    is much smaller than the noise of either PR AUC alone.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    differences = np.empty(RESAMPLES)
+    for i in range(RESAMPLES):
+        weight = np.bincount(rng.integers(0, n, n), minlength=n)
+        differences[i] = average_precision_score(
+            y, new, sample_weight=weight
+        ) - average_precision_score(y, champion, sample_weight=weight)
+    tail = (1 - CONFIDENCE) / 2
+    low, high = np.quantile(differences, [tail, 1 - tail])
+    return float(low), float(high)
 
 
 def log_training_run(
@@ -249,6 +296,7 @@ def _choose_alias(
         _pr_auc(y[unseen], test_probability[unseen]),
         _pr_auc(y[unseen], champion_p),
         promote=False,
+        interval=pr_auc_difference(y[unseen], test_probability[unseen], champion_p),
     )
 
 

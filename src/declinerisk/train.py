@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from rich.table import Table
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from declinerisk import drift, fairness, schema
+from declinerisk import drift, fairness, leakage, schema
 from declinerisk.artifacts import (
     DataFingerprint,
     Manifest,
@@ -91,6 +91,7 @@ def run(
     promote: bool = False,
     tracking_uri: str | None = None,
     console: Console | None = None,
+    allow_features: Collection[str] = (),
 ) -> TrainResult:
     """Train, evaluate, refit on everything, save and (when tracking is on) log one model.
 
@@ -113,6 +114,7 @@ def run(
         )
     features = validated.features
     split = split_offers(offers, config.split, config.seed)
+    leakage.check_inputs(split.training, features, allow_features)
     notes.append(f"split: {split.method}")
     notes += _bag_notes(config.glassbox, len(split.training), len(offers))
     for note in notes:
@@ -127,24 +129,25 @@ def run(
             "roc_auc": float(roc_auc_score(declined(split.training), evaluation.cross_fitted_raw))
         },
     }
-    shipped, out_of_sample_p = ship(config, features, offers, split, evaluation, out)
+    leakage.check_test_auc(metrics["test"], allow_features, out)
+    shipped, out_of_sample_raw = ship(config, features, offers, split, evaluation, out)
+    out_of_sample_p = shipped.calibration.probability(out_of_sample_raw)
     bands = RiskBands.from_scores(
-        out_of_sample_p, config.bands.high_share, config.bands.medium_share
+        out_of_sample_p,
+        config.bands.high_share,
+        config.bands.medium_share,
+        raw=out_of_sample_raw,
     )
     with out.status("Auditing fairness, drivers and drift reference"):
         audit = fairness.audit(
             split.test,
             declined(split.test),
             evaluation.test_p,
-            evaluation.bands.bands(evaluation.test_p) == HIGH,
+            evaluation.bands.bands(evaluation.test_p, raw=evaluation.test_raw) == HIGH,
         )
         drift_reference = drift.reference(offers, features, out_of_sample_p)
-    for group in audit:
-        if group.adverse:
-            out.print(
-                f"[bold red]fairness:[/] {group.attribute} = {group.group}: impact ratio "
-                f"{group.impact_ratio:.2f} (< 0.8) on {group.count} test offers"
-            )
+    for line in fairness.flag_lines(audit):
+        out.print(f"[bold red]fairness:[/] {line}")
     created = utc_now()
     models_dir = config.models_dir
     fields = {
@@ -224,7 +227,10 @@ def evaluate(config: TrainConfig, features: FeatureSet, split: Split, out: Conso
         baseline = logistic_pipeline(features, C=config.baseline.C).fit(x, y)
         baseline_p = baseline.predict_proba(split.test[features.names])[:, 1]
     bands = RiskBands.from_scores(
-        calibration.probability(cross_fitted), config.bands.high_share, config.bands.medium_share
+        calibration.probability(cross_fitted),
+        config.bands.high_share,
+        config.bands.medium_share,
+        raw=cross_fitted,
     )
     return Evaluation(model, cross_fitted, test_raw, test_p, baseline_p, bands)
 
@@ -241,7 +247,7 @@ def ship(
 
     Its calibration is fitted on log-odds no scoring model saw its own row for: the training
     rows' cross-fitted log-odds and the test rows' log-odds from the evaluated model. Returns
-    the model and its calibrated probabilities of those out-of-sample log-odds.
+    the model and those out-of-sample log-odds (what new offers' scores look like).
     """
     with out.status(f"Refitting on all {len(offers):,} rows"):
         ebm = fit_ebm(
@@ -249,8 +255,7 @@ def ship(
         )
     out_of_sample = np.concatenate([evaluation.cross_fitted_raw, evaluation.test_raw])
     labels = np.concatenate([declined(split.training), declined(split.test)])
-    calibration = calibration_for(out_of_sample, labels)
-    return GlassboxModel(ebm, calibration), calibration.probability(out_of_sample)
+    return GlassboxModel(ebm, calibration_for(out_of_sample, labels)), out_of_sample
 
 
 def _bag_notes(settings: GlassboxConfig, training_rows: int, all_rows: int) -> list[str]:
@@ -408,6 +413,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make this model the registry's champion whatever its PR AUC",
     )
+    p.add_argument(
+        "--allow-feature",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="keep an input whose own ROC AUC on the training offers is above 0.95 (the leak "
+        "guard stops training otherwise); repeatable",
+    )
     p.add_argument("--models-dir", type=Path, default=None, help="override the config's models_dir")
     p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
     return p
@@ -438,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 promote=args.promote,
                 tracking_uri=tracking_uri,
                 console=console,
+                allow_features=args.allow_feature,
             )
     except DeclineRiskError as exc:
         print(f"error: {exc}", file=sys.stderr)

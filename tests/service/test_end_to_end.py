@@ -101,12 +101,27 @@ def test_one_offer_and_many_get_the_same_answer_over_http(real_client: TestClien
 
 
 def test_drift_endpoint_reports_psi_of_recent_scores(real_client: TestClient) -> None:
+    recorder = real_client.app.state.runtime.recorder  # type: ignore[attr-defined]
     offers = [offer(f"d-{i}", days_in_process=120 + i, competing_offers=3) for i in range(5)]
     assert real_client.post("/v1/scores", json={"offers": offers}, headers=AUTH).status_code == 200
-    real_client.app.state.runtime.recorder.flush()  # type: ignore[attr-defined]
+    recorder.flush()
     body = real_client.get("/v1/monitoring/drift?days=1", headers=AUTH).json()
     assert body["rows"] == 5
     assert (body["stable_below"], body["significant_above"]) == (0.1, 0.25)
+    # Five offers are too few to judge: no PSI, never a shift.
+    assert body["min_rows"] == 200
+    assert {(line["psi"], line["verdict"]) for line in body["lines"]} == {
+        (None, "too few offers to judge")
+    }
+    for batch in range(1, 40):  # 5 offers per request in the test settings: 200 in all
+        offers = [
+            offer(f"d-{batch}-{i}", days_in_process=120 + i, competing_offers=3) for i in range(5)
+        ]
+        response = real_client.post("/v1/scores", json={"offers": offers}, headers=AUTH)
+        assert response.status_code == 200
+    recorder.flush()
+    body = real_client.get("/v1/monitoring/drift?days=1", headers=AUTH).json()
+    assert body["rows"] == 200
     lines = {line["name"]: line for line in body["lines"]}
     assert lines["days_in_process"]["verdict"] == "significant shift"
     assert lines["days_in_process"]["psi"] > 0.25
