@@ -140,10 +140,7 @@ def main() -> None:
         }
         demo_file(50_000, 1, work / "offers.csv", cwd=work)
         config = work / "config.toml"
-        config.write_text(
-            '[selection]\nfamilies = ["gradient_boosting"]\n'
-            f'[tracking]\ntracking_uri = "{tracking}"\n'
-        )
+        config.write_text(f'[tracking]\ntracking_uri = "{tracking}"\n')
         train_model(
             work / "offers.csv", work / "models", "--config", str(config), env=env, cwd=work
         )

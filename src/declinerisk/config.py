@@ -29,7 +29,10 @@ class GlassboxConfig(_Section):
     bag_budget_rows: int = Field(
         1_000_000, ge=1_000, description="rows x outer bags per fit before bags are reduced"
     )
-    learning_rate: float = Field(0.015, gt=0.0, le=1.0)
+    # A faster rate with more smoothing rounds than EBM's defaults (0.015, 75): on 50,000 demo
+    # rows test ROC AUC +0.001 to +0.0015 over the defaults in half the time (benchmarks/).
+    learning_rate: float = Field(0.05, gt=0.0, le=1.0)
+    smoothing_rounds: int = Field(500, ge=0, description="rounds of smooth, greedy-free steps")
     max_rounds: int = Field(50_000, ge=100)
     cross_fit_folds: int = Field(
         3, ge=2, le=10, description="folds whose held-out log-odds fit the calibration"

@@ -93,6 +93,8 @@ def fit_ebm(
         interactions=config.interactions,
         outer_bags=bags_for(len(offers), config),
         learning_rate=config.learning_rate,
+        smoothing_rounds=config.smoothing_rounds,
+        interaction_smoothing_rounds=config.smoothing_rounds,
         max_rounds=config.max_rounds,
         monotone_constraints=[c.risk_direction for c in features.columns],
         n_jobs=config.n_jobs,

@@ -279,6 +279,7 @@ def _estimator(
             "interactions": settings.interactions,
             "outer_bags": bags_for(rows, settings),
             "learning_rate": settings.learning_rate,
+            "smoothing_rounds": settings.smoothing_rounds,
             "pairs": sum(len(t) == 2 for t in shipped.ebm.term_features_),
         },
         "calibration": f"platt, fitted on {settings.cross_fit_folds}-fold cross-fitted log-odds",
