@@ -84,6 +84,14 @@ def error_response(
 def _field_details(exc: RequestValidationError) -> list[dict[str, str]]:
     details = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the byte offset where a field name belongs; it is not a field.
+            position = next((p for p in error.get("loc", ()) if isinstance(p, int)), None)
+            where = f" at character {position}" if position is not None else ""
+            reason = str(error.get("ctx", {}).get("error", "")).split(":")[0]
+            message = f"invalid JSON{where}" + (f": {reason}" if reason else "")
+            details.append({"field": "body", "message": message})
+            continue
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
         details.append({"field": ".".join(location) or "body", "message": str(error.get("msg"))})
     return details

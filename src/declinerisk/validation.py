@@ -7,9 +7,10 @@ rows named in them are dropped (and says how many).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -266,3 +267,42 @@ def _duplicate_ids(frame: pd.DataFrame) -> list[RowProblem]:
 
 def _shown(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def record_problems(records: Sequence[Mapping[str, Any]], features: FeatureSet) -> list[RowProblem]:
+    """Type problems of plain records (the service's offers) against a model's inputs.
+
+    The service's request model types the contract's own fields; a model trained through a
+    mapping also takes extra columns, whose types only the model knows. This checks every
+    input the model takes, so no scorer ever meets a wrongly typed value: numbers (not
+    booleans, finite, within range) for numeric columns, text for categories. Row numbers
+    count from 1; values are never quoted (records come from requests).
+    """
+    problems: list[RowProblem] = []
+    for row, record in enumerate(records, start=1):
+        for col in features.columns:
+            value = record.get(col.name)
+            if value is None:
+                continue
+            reason = _record_value_problem(col, value)
+            if reason:
+                problems.append(RowProblem(row, col.name, "", reason))
+    return problems
+
+
+def _record_value_problem(col: Column, value: object) -> str:
+    if col.kind is Kind.BOOLEAN:
+        return "" if isinstance(value, bool) else "must be true or false"
+    if col.kind in (Kind.NUMBER, Kind.INTEGER):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        if col.kind is Kind.INTEGER and isinstance(value, float) and not value.is_integer():
+            return "must be a whole number"
+        too_low = col.minimum is not None and value < col.minimum
+        too_high = col.maximum is not None and value > col.maximum
+        return f"must be {col.range_text()}" if too_low or too_high else ""
+    if col.kind is Kind.CATEGORY:
+        return "" if isinstance(value, str) else "must be text"
+    return ""
