@@ -68,7 +68,7 @@ class ModelSlot:
 def refusal_reason(exc: DeclineRiskError) -> str:
     """Why a model was refused, without paths or names."""
     if isinstance(exc, ChecksumMismatchError):
-        why = "the model file's SHA-256 differs from the one its manifest recorded"
+        why = "the model file is truncated or altered (its SHA-256 differs from the manifest's)"
     elif isinstance(exc, IncompatibleModelError):
         why = "the model was written for another data contract or library version"
     elif isinstance(exc, ModelLoadError):
