@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from declinerisk import schema
-from declinerisk.errors import InvalidRowsError, MissingColumnError, RowProblem
+from declinerisk.errors import (
+    SCORING_HINT,
+    TRAINING_HINT,
+    InvalidRowsError,
+    MissingColumnError,
+    RowProblem,
+    SchemaError,
+)
 from declinerisk.mapping import ColumnMapping
 from declinerisk.schema import Column, FeatureSet, Kind
 
@@ -89,22 +96,26 @@ def validate_offers(
     For scoring, pass the model's ``features``: its core and extra columns are then required,
     and optional signals the input lacks are scored as missing.
     """
-    renamed = mapping.apply(raw, source)
     notes: list[str] = []
     if features is None:
         required = required_columns(mapping, purpose)
+        renamed = mapping.apply(raw, source)
     else:
         required = [
             schema.ID_COLUMN,
             *(c.name for c in features.columns if c.role is not schema.Role.OPTIONAL),
         ]
+        renamed = mapping.apply(raw, source, required=required)
         absent = [n for n in features.names if n not in renamed.columns and n not in required]
         if absent:
             renamed = renamed.assign(**dict.fromkeys(absent, np.nan))
             notes.append(f"optional signals not in the input, scored as missing: {absent}")
     missing = [c for c in required if c not in renamed.columns]
+    if missing and features is not None:
+        _refuse_absent_inputs(missing, mapping, source)
     if missing:
-        raise MissingColumnError(missing, source, list(map(str, raw.columns)))
+        hint = TRAINING_HINT if features is None else SCORING_HINT
+        raise MissingColumnError(missing, source, list(map(str, raw.columns)), hint)
 
     known = {c.name: c for c in schema.COLUMNS} | {c.name: c for c in mapping.extra_columns()}
     if features is not None:
@@ -123,6 +134,19 @@ def validate_offers(
     if features is None:
         features, notes = feature_set(list(frame.columns), mapping, frame)
     return ValidatedOffers(frame, features, problems, source, notes)
+
+
+def _refuse_absent_inputs(missing: Sequence[str], mapping: ColumnMapping, source: str) -> None:
+    """A model needs every core signal it was trained with: a mapping that declares a missing
+    one absent describes data this model cannot score (say which, and what would)."""
+    absent = [n for n in missing if n in mapping.signals.absent]
+    if absent:
+        names = ", ".join(repr(n) for n in absent)
+        raise SchemaError(
+            f"{source}: the model was trained with {names}, which the mapping declares absent "
+            "([signals] absent). Score with a model trained through the same mapping, or give "
+            "the column and remove it from the mapping's absent list."
+        )
 
 
 def _parse(
