@@ -15,8 +15,11 @@ DEMO_KEY ?= demo-key-change-me
 install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml
+	@echo "Creating $(VENV) and installing declinerisk with its dependencies (about 850 MB)."
+	@echo "This takes 1-3 minutes; pip prints only problems."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@echo "Installed into $(VENV)."
 	touch $@
 
 # The main job on the embedded default: demo data, a model (trained only when none exists),

@@ -15,7 +15,7 @@ from declinerisk.recorder import ScoreRecorder
 from declinerisk.registry import load_reference
 from declinerisk.scoring import Predictor, Scorer
 from declinerisk.store import open_store
-from service import errors
+from service import docs, errors
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
 from service.routes import admin, health, model, monitoring, outcomes, scores, webhooks
@@ -68,9 +68,12 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         summary="Offer-decline risk for open offers: probability, band, reasons and action.",
         lifespan=lifespan,
         responses=errors.REFUSALS,  # every route documents the stable error body
+        docs_url=None,  # served by service.docs from the package, never from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
+    docs.install(app)
     for router in (
         scores.router,
         model.router,

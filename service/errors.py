@@ -84,6 +84,14 @@ def error_response(
 def _field_details(exc: RequestValidationError) -> list[dict[str, str]]:
     details = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the byte offset where a field name belongs; it is not a field.
+            position = next((p for p in error.get("loc", ()) if isinstance(p, int)), None)
+            where = f" at character {position}" if position is not None else ""
+            reason = str(error.get("ctx", {}).get("error", "")).split(":")[0]
+            message = f"invalid JSON{where}" + (f": {reason}" if reason else "")
+            details.append({"field": "body", "message": message})
+            continue
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
         details.append({"field": ".".join(location) or "body", "message": str(error.get("msg"))})
     return details
@@ -102,7 +110,11 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
 
 async def _library(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ModelNotLoadedError | ModelLoadError):
-        return error_response(503, str(exc), headers={"Retry-After": "30"})
+        # The library's message names server paths: the kind only, the details in the log.
+        log.warning("model unavailable: %s", type(exc).__name__)
+        return error_response(
+            503, "no model is available to score; retry later", headers={"Retry-After": "30"}
+        )
     if isinstance(exc, InvalidRowsError):
         # Row, column and reason only: the library's message quotes the refused values.
         details = [
@@ -111,7 +123,8 @@ async def _library(_: Request, exc: Exception) -> JSONResponse:
         return error_response(422, "some offers do not follow the contract", details)
     if isinstance(exc, SchemaError):
         return error_response(422, "the offers do not follow the contract")
-    return error_response(400, str(exc))
+    log.warning("refused request: %s", type(exc).__name__)
+    return error_response(400, "the request cannot be processed")
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import re
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.responses import Response
+from starlette.routing import Match, Mount, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UNMATCHED = "unmatched"
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the route a request is for, a bounded label set.
+
+    FastAPI's own routes put themselves in the scope; plain routes (``/docs``,
+    ``/openapi.json``) and requests answered before routing (413 from the body limit) do
+    not, so they are matched here against the app's routes and its documented paths. Paths
+    no route has stay ``unmatched``: raw paths would let any caller grow the metric.
+    """
+    route = scope.get("route")
+    if route is not None:
+        return str(getattr(route, "path", UNMATCHED))
+    app = scope.get("app")
+    if app is None:
+        return UNMATCHED
+    for candidate in getattr(app, "routes", ()):
+        if isinstance(candidate, Route | Mount) and candidate.matches(scope)[0] is Match.FULL:
+            return candidate.path
+    path = scope.get("path", "")
+    for template, pattern in _documented_paths(app):
+        if pattern.fullmatch(path):
+            return template
+    return UNMATCHED
+
+
+def _documented_paths(app: Any) -> list[tuple[str, re.Pattern[str]]]:
+    """The app's OpenAPI path templates, compiled once per app."""
+    compiled: list[tuple[str, re.Pattern[str]]] | None = getattr(app.state, "_route_patterns", None)
+    if compiled is None:
+        openapi = getattr(app, "openapi", None)
+        paths = openapi()["paths"] if callable(openapi) else {}
+        compiled = [(template, compile_path(template)[0]) for template in paths]
+        app.state._route_patterns = compiled
+    return compiled
 
 
 class ServiceMetrics:
@@ -75,8 +115,11 @@ class ServiceMetrics:
             try:
                 await app(scope, receive, capture)
             finally:
-                route = getattr(scope.get("route"), "path", "unmatched")
-                labels = {"route": route, "method": scope["method"], "status": str(status)}
+                labels = {
+                    "route": route_template(scope),
+                    "method": scope["method"],
+                    "status": str(status),
+                }
                 self.requests.labels(**labels).inc()
                 self.latency.labels(**labels).observe(time.perf_counter() - start)
 

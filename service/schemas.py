@@ -4,9 +4,9 @@ so the service accepts exactly what the library validates: same names, types and
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
 from declinerisk import schema
 from declinerisk.schema import Column, Kind, Role
@@ -29,6 +29,36 @@ EXAMPLE_OFFER: dict[str, Any] = {
 }
 
 
+def _whole_number(value: Any) -> Any:
+    """``2.0`` becomes ``2`` (what pandas and many exporters write for whole numbers).
+
+    Anything else passes unchanged to strict validation: ``2.5``, ``"2"`` and ``true`` stay
+    refused.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _id_text(value: Any) -> Any:
+    """An integer id (ATS ids often are) is kept as its decimal text; booleans are not ids."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+# What the API coerces, and nothing else (documented in the OpenAPI descriptions and README).
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+OfferId = Annotated[str, BeforeValidator(_id_text)]
+IsoDate = Annotated[date, Strict(False)]
+COERCIONS = (
+    "Coerced, nothing else: `offer_id` may be an integer (kept as its decimal text); "
+    "`offer_date` is an ISO 8601 date string (`2026-07-01`); whole-number fields accept "
+    "integral numbers written as floats (`2.0`), while `2.5`, numeric strings and booleans "
+    "are refused."
+)
+
+
 def _field(column: Column) -> tuple[Any, Any]:
     limits: dict[str, Any] = {"description": column.meaning}
     if column.minimum is not None:
@@ -37,10 +67,10 @@ def _field(column: Column) -> tuple[Any, Any]:
         limits["le"] = column.maximum
     kinds: dict[Kind, Any] = {
         Kind.NUMBER: float,
-        Kind.INTEGER: int,
+        Kind.INTEGER: WholeNumber,
         Kind.BOOLEAN: bool,
         Kind.CATEGORY: str,
-        Kind.DATE: date,
+        Kind.DATE: IsoDate,
     }
     if column.kind is Kind.NUMBER:
         limits["allow_inf_nan"] = False
@@ -58,18 +88,25 @@ class _Strict(BaseModel):
 OfferIn = create_model(  # type: ignore[call-overload]
     "OfferIn",
     __base__=_Strict,
-    offer_id=(str, Field(min_length=1, max_length=TEXT_LIMIT)),
-    # strict=False: JSON carries dates as ISO strings (as OutcomeIn.decided_at does).
+    offer_id=(
+        OfferId,
+        Field(
+            min_length=1,
+            max_length=TEXT_LIMIT,
+            description=schema.column("offer_id").meaning + " Text, or an integer kept as text.",
+        ),
+    ),
     offer_date=(
-        date | None,
-        Field(None, strict=False, description=schema.column("offer_date").meaning),
+        IsoDate | None,
+        Field(None, description=schema.column("offer_date").meaning + " E.g. 2026-07-01."),
     ),
     extra=(
         dict[str, float | str | None],
         Field(
             default_factory=dict,
             max_length=50,
-            description="extra feature columns the model was trained with (from a mapping)",
+            description="extra feature columns the model was trained with (from a mapping): "
+            "numbers for numeric extras, text for categorical ones",
         ),
     ),
     **{c.name: _field(c) for c in schema.COLUMNS if c.role in (Role.CORE, Role.OPTIONAL)},
@@ -80,7 +117,7 @@ class ScoresRequest(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
-        json_schema_extra={"examples": [{"offers": [EXAMPLE_OFFER]}]},
+        json_schema_extra={"examples": [{"offers": [EXAMPLE_OFFER]}], "description": COERCIONS},
     )
 
     offers: list[OfferIn] = Field(min_length=1)  # type: ignore[valid-type]
@@ -194,7 +231,11 @@ class ReloadOut(BaseModel):
     reason: str | None = None
 
 
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
 class Health(BaseModel):
-    status: str
-    model_version: str | None = None
-    store: str | None = None
+    status: Literal["ready", "degraded"]
+    model_version: str | None = Field(description="the model being served; null when none is")
+    store: Literal["ok", "unreachable"]

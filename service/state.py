@@ -6,16 +6,25 @@ dependencies in :mod:`service.deps`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from declinerisk.errors import DeclineRiskError, ModelNotLoadedError
+from declinerisk.errors import (
+    ChecksumMismatchError,
+    DeclineRiskError,
+    IncompatibleModelError,
+    ModelLoadError,
+    ModelNotLoadedError,
+)
 from declinerisk.recorder import ScoreRecorder
 from declinerisk.scoring import Predictor
 from declinerisk.store import Store
 from service.metrics import ServiceMetrics
+
+log = logging.getLogger("declinerisk.service")
 
 
 class ModelSlot:
@@ -45,11 +54,28 @@ class ModelSlot:
             return model
 
     def try_reload(self, version: str | None) -> tuple[bool, str | None]:
+        """Reload; on refusal, why in words that name neither the request's folder name nor
+        a server path (the library's message has both; the log keeps only the kind)."""
         try:
             self.load(version)
         except DeclineRiskError as exc:
-            return False, str(exc)
+            reason = refusal_reason(exc)
+            log.warning("model reload refused (%s): %s", type(exc).__name__, reason)
+            return False, reason
         return True, None
+
+
+def refusal_reason(exc: DeclineRiskError) -> str:
+    """Why a model was refused, without paths or names."""
+    if isinstance(exc, ChecksumMismatchError):
+        why = "the model file is truncated or altered (its SHA-256 differs from the manifest's)"
+    elif isinstance(exc, IncompatibleModelError):
+        why = "the model was written for another data contract or library version"
+    elif isinstance(exc, ModelLoadError):
+        why = "no loadable model there (folder, manifest or model file missing or malformed)"
+    else:
+        why = "the model could not be loaded"
+    return f"{why}; the previous model keeps serving"
 
 
 @dataclass

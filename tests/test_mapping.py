@@ -10,8 +10,8 @@ import pytest
 from declinerisk.artifacts import load_model
 from declinerisk.config import TrainConfig
 from declinerisk.errors import ConfigError, MissingColumnError
-from declinerisk.mapping import load_mapping
-from declinerisk.train import run
+from declinerisk.mapping import ColumnMapping, load_mapping
+from declinerisk.train import TrainResult, run
 from tests.factories import make_offers
 
 EXAMPLE = Path(__file__).parents[1] / "training" / "mapping.example.toml"
@@ -88,3 +88,68 @@ def test_a_mapped_column_missing_from_the_export_is_named(
     make_offers(rows=100).to_csv(data, index=False)
     with pytest.raises(MissingColumnError, match="Requisition Offer ID"):
         run(config, data, load_mapping(EXAMPLE))
+
+
+def test_open_offers_in_the_mappings_format_score_without_outcome_columns(
+    tmp_path: Path, config: TrainConfig
+) -> None:
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    result = run(config, _export_like_the_example(tmp_path / "export.csv"), load_mapping(EXAMPLE))
+    open_path = tmp_path / "open.csv"
+    past = pd.read_csv(_export_like_the_example(tmp_path / "again.csv", rows=200))
+    past.drop(columns=["Status", "Decline Reason"]).to_csv(open_path, index=False)
+    out = tmp_path / "scored.csv"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "declinerisk",
+            "score",
+            str(open_path),
+            "--out",
+            str(out),
+            "--mapping",
+            str(EXAMPLE),
+            "--model",
+            str(result.folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "scored 200 of 200 offers" in done.stdout
+    assert len(pd.read_csv(out)) == 200
+
+
+def test_a_model_needing_a_signal_the_mapping_declares_absent_says_so(
+    tmp_path: Path, trained: TrainResult
+) -> None:
+    from declinerisk.errors import SchemaError
+    from declinerisk.scoring import Scorer
+
+    open_offers = make_offers(rows=20, seed=2).drop(columns=["contacts_per_week", "outcome"])
+    mapping = tmp_path / "absent.toml"
+    mapping.write_text('[signals]\nabsent = ["contacts_per_week"]\n')
+    scorer = Scorer(load_model(trained.folder))
+    with pytest.raises(SchemaError) as caught:
+        scorer.validate(open_offers, load_mapping(mapping), "open.csv")
+    message = str(caught.value)
+    assert "trained with 'contacts_per_week', which the mapping declares absent" in message
+    assert "declare it absent there" not in message
+
+
+def test_scoring_without_a_core_signal_does_not_advise_declaring_it_absent(
+    trained: TrainResult,
+) -> None:
+    from declinerisk.scoring import Scorer
+
+    open_offers = make_offers(rows=20, seed=2).drop(columns=["contacts_per_week"])
+    with pytest.raises(MissingColumnError) as caught:
+        Scorer(load_model(trained.folder)).validate(open_offers, ColumnMapping(), "open.csv")
+    assert "declare it absent there" not in str(caught.value)
+    assert "model was trained with it" in str(caught.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,35 @@ def test_score_command_reports_counts_and_writes_files(
     assert "scored 299 of 300 offers" in done.stdout
     assert "1 row rejected" in done.stdout
     assert len(pd.read_csv(out)) == 299
+    errors = pd.read_csv(errors_path(out), dtype=str)
+    assert list(errors.columns[:2]) == ["row", "offer_id"]
+    assert errors.loc[0, "offer_id"] == str(frame.loc[7, "offer_id"])
+
+
+def test_a_clean_file_says_no_rows_rejected(tmp_path: Path, trained: TrainResult) -> None:
+    path, frame = _open_offers(tmp_path, 50)
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "declinerisk",
+            "score",
+            str(path),
+            "--out",
+            str(out),
+            "--model",
+            str(trained.folder),
+            "--show",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no rows rejected" in done.stdout
+    assert "errors.csv" not in done.stdout and "0 rows" not in done.stdout
+    assert "100%" not in done.stdout

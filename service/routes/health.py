@@ -7,15 +7,15 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import RuntimeDep
-from service.schemas import Health
+from service.schemas import Health, Liveness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health)
-async def healthz() -> Health:
-    """The process is up."""
-    return Health(status="ok")
+@router.get("/healthz", response_model=Liveness)
+async def healthz() -> Liveness:
+    """The process is up (liveness only: `/readyz` says whether it can score)."""
+    return Liveness(status="ok")
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})

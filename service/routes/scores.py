@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +11,9 @@ from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
 from declinerisk import schema
+from declinerisk.schema import FeatureSet
 from declinerisk.scoring import ScoredOffer
+from declinerisk.validation import record_problems
 from service.auth import Authenticated
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
 from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse, WhatIfOut
@@ -29,9 +30,15 @@ async def score_offers(
     runtime: RuntimeDep,
     settings: SettingsDep,
 ) -> Response:
-    """Decline probability, risk band, top three reasons and the action, per offer."""
+    """Decline probability, risk band, top three reasons and the action, per offer.
+
+    Coerced, nothing else: an integer `offer_id` (kept as text), an ISO 8601 `offer_date`
+    string, and integral floats (`2.0`) for whole-number fields. `extra` holds the columns a
+    model trained through a mapping takes: numbers for numeric ones, text for categories.
+    """
     _check_batch(request, settings.max_offers_per_request)
     records = [_record(offer) for offer in request.offers]
+    _check_inputs(request, records, predictor.manifest.feature_set)
     # Scoring is CPU work: it runs in the app's small scoring pool, never on the event loop.
     # A pool sized to the cores queues bursts instead of letting dozens of threads fight
     # over the GIL, which keeps the latency tail short.
@@ -52,21 +59,49 @@ async def score_offers(
 
 def _check_batch(request: ScoresRequest, limit: int) -> None:
     if len(request.offers) > limit:
-        raise _invalid("offers", f"at most {limit} offers per request, got {len(request.offers)}")
+        raise _invalid(("offers", f"at most {limit} offers per request, got {len(request.offers)}"))
     offers: list[Any] = request.offers  # OfferIn is built from the contract at import
     for i, offer in enumerate(offers):
         shadowed = sorted(set(offer.extra) & CONTRACT_NAMES)
         if shadowed:
-            raise _invalid(f"offers.{i}.extra", f"extra keys repeat contract fields: {shadowed}")
-    counts = Counter(offer.offer_id for offer in offers)
-    repeated = sorted(i for i, n in counts.items() if n > 1)
-    if repeated:
-        raise _invalid("offers", f"offer_id repeated within the request ({len(repeated)} ids)")
+            raise _invalid((f"offers.{i}.extra", f"extra keys repeat contract fields: {shadowed}"))
+    first: dict[str, int] = {}
+    repeats: list[tuple[str, str]] = []
+    for i, offer in enumerate(offers):
+        seen = first.setdefault(offer.offer_id, i)
+        if seen != i:
+            # Positions only: an error body never repeats a submitted value, ids included.
+            repeats.append((f"offers.{i}.offer_id", f"duplicates offers.{seen}.offer_id"))
+    if repeats:
+        raise _invalid(*repeats)
 
 
-def _invalid(field: str, message: str) -> RequestValidationError:
+def _check_inputs(
+    request: ScoresRequest, records: list[dict[str, Any]], features: FeatureSet
+) -> None:
+    """Every input typed as the served model takes it, extras included (their types are the
+    model's): a wrong type is a 422 naming the field, never a scorer's exception."""
+    offers: list[Any] = request.offers
+    known = set(features.names)
+    problems = [
+        (f"offers.{i}.extra.{name}", "not an input of the model being served")
+        for i, offer in enumerate(offers)
+        for name in sorted(set(offer.extra) - known)
+    ]
+    extras = {c.name for c in features.columns if c.role is schema.Role.EXTRA}
+    for p in record_problems(records, features):
+        path = f"extra.{p.column}" if p.column in extras else p.column
+        problems.append((f"offers.{p.row - 1}.{path}", p.reason))
+    if problems:
+        raise _invalid(*problems)
+
+
+def _invalid(*problems: tuple[str, str]) -> RequestValidationError:
     return RequestValidationError(
-        [{"type": "value_error", "loc": ("body", field), "msg": message, "input": None}]
+        [
+            {"type": "value_error", "loc": ("body", field), "msg": message, "input": None}
+            for field, message in problems
+        ]
     )
 
 

@@ -26,6 +26,7 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 TIMESTAMP_HEADER = "x-declinerisk-timestamp"
 SIGNATURE_HEADER = "x-declinerisk-signature"
 SCHEME = "v1="
+MAX_TIMESTAMP_DIGITS = 12
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -78,7 +79,11 @@ def _refusal(request: Request, body: bytes, secret: object, tolerance: int) -> s
     given = request.headers.get(SIGNATURE_HEADER)
     if not timestamp or not given:
         return "missing_signature"
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > tolerance:
+    # Unix seconds fit in 12 digits for 30,000 years; longer ones are refused before int()
+    # and float arithmetic could overflow on them. isascii: str.isdigit accepts other digits.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+        return "stale_timestamp"
+    if abs(time.time() - int(timestamp)) > tolerance:
         return "stale_timestamp"
     expected = signature(secret.get_secret_value(), timestamp, body)  # type: ignore[attr-defined]
     if not hmac.compare_digest(expected, given.strip()):

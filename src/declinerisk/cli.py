@@ -1,163 +1,332 @@
-"""The ``declinerisk`` command. Each subcommand imports what it needs when it runs."""
+"""The ``declinerisk`` command (Typer). Each subcommand imports what it needs when it runs."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Annotated, Any
+
+import typer
 
 from declinerisk.errors import DeclineRiskError
 
 DEFAULT_MODEL = "models/latest"
 
+HELP = (
+    "Learn from your past job offers which candidates are likely to decline, and score the "
+    "open ones: a decline probability, a risk band, the reasons and the action that fits."
+    "\n\n"
+    "Try it on demo data: declinerisk demo-data --out data/offers.csv; declinerisk train "
+    "--data data/offers.csv; declinerisk demo-data --open --out data/open.csv; declinerisk "
+    "score data/open.csv. Each command has --help."
+)
 
-def _demo_data(args: argparse.Namespace) -> int:
-    from declinerisk.sources import write_table
+app = typer.Typer(
+    name="declinerisk",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        help="model folder (models/latest, models/<version>) or MLflow URI "
+        "(models:/declinerisk@champion)",
+    ),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="column mapping TOML for an export with its own column names "
+        "(see training/mapping.example.toml); default: the file uses contract names",
+        show_default=False,
+    ),
+]
+
+
+def user_errors(command: Callable[..., int]) -> Callable[..., int]:
+    """Run ``command``; a user's mistake is one line on stderr and exit code 2, never a
+    traceback (bugs still show theirs)."""
+    import functools
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> int:
+        import pandas as pd
+
+        try:
+            code = command(*args, **kwargs)
+        except DeclineRiskError as exc:
+            _fail(str(exc))
+        except pd.errors.EmptyDataError:
+            _fail("the input file is empty: expected a header row with the offer columns")
+        except OSError as exc:  # a missing, unreadable or unwritable file or folder
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(f"{exc.strerror or exc}{where}")
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+        if code:
+            raise typer.Exit(code)
+        return 0
+
+    return guarded
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+@app.command("demo-data")
+@user_errors
+def demo_data(
+    out: Annotated[Path, typer.Option(help="file to write: .csv or .parquet", show_default=False)],
+    rows: Annotated[int, typer.Option(min=1, help="number of offers")] = 10_000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same offers)")] = 0,
+    open_: Annotated[
+        bool, typer.Option("--open", help="write open offers (no outcome), for scoring")
+    ] = False,
+) -> int:
+    """Write realistic demo offers (past ones with outcomes, or open ones)."""
+    from declinerisk.sources import table_format, write_table
     from declinerisk.synthetic import demo_offers
 
-    frame = demo_offers(args.rows, args.seed, open_=args.open)
-    write_table(frame, args.out)
-    kind = "open" if args.open else "past"
-    print(f"wrote {len(frame):,} {kind} demo offers to {args.out}")
+    table_format(out)  # an unknown file type fails before any work
+    frame = demo_offers(rows, seed, open_=open_)
+    write_table(frame, out)
+    kind = "open" if open_ else "past"
+    print(f"wrote {len(frame):,} {kind} demo offers to {out}")
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from declinerisk import train
+@app.command("train")
+@user_errors
+def train(
+    data: Annotated[
+        str,
+        typer.Option(
+            help="CSV or Parquet export of past offers, or the service's store as a database "
+            "URL (sqlite:///declinerisk.db, postgresql+psycopg://...)",
+            show_default=False,
+        ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="training config TOML; default: training/config.toml if present, "
+            "else the built-in defaults",
+            show_default=False,
+        ),
+    ] = None,
+    mapping: MappingOption = None,
+    drop_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--drop-invalid",
+            help="train without invalid rows (their count is reported) instead of stopping",
+        ),
+    ] = False,
+    promote: Annotated[
+        bool,
+        typer.Option(
+            "--promote", help="make this model the registry's champion whatever its PR AUC"
+        ),
+    ] = False,
+    allow_feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-feature",
+            metavar="NAME",
+            help="keep an input whose own ROC AUC on the training offers is above 0.95 (the "
+            "leak guard stops training otherwise); repeatable",
+            show_default=False,
+        ),
+    ] = None,
+    models_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder for model folders; default: the config's (models)", show_default=False
+        ),
+    ] = None,
+    no_tracking: Annotated[
+        bool, typer.Option("--no-tracking", help="do not log the run and model to MLflow")
+    ] = False,
+) -> int:
+    """Train a calibrated decline-risk model on past offers (= python -m declinerisk.train)."""
+    from declinerisk import train as training
 
-    return train.main(args.train_args)
+    return training.train_and_report(
+        data,
+        config=config,
+        mapping=mapping,
+        drop_invalid=drop_invalid,
+        promote=promote,
+        models_dir=models_dir,
+        no_tracking=no_tracking,
+        allow_features=tuple(allow_feature or ()),
+    )
 
 
-def _score(args: argparse.Namespace) -> int:
+@app.command("score")
+@user_errors
+def score(
+    offers: Annotated[
+        Path, typer.Argument(help="CSV or Parquet file of open offers", show_default=False)
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(help="scored CSV to write; refused rows go beside it to <name>.errors.csv"),
+    ] = Path("out/scored.csv"),
+    model: ModelOption = DEFAULT_MODEL,
+    mapping: MappingOption = None,
+    playbook: Annotated[
+        Path | None,
+        typer.Option(
+            help="playbook TOML with your own wording; default: the shipped one",
+            show_default=False,
+        ),
+    ] = None,
+    no_reasons: Annotated[
+        bool, typer.Option("--no-reasons", help="probabilities and bands only (faster)")
+    ] = False,
+    show: Annotated[
+        int, typer.Option(min=0, help="print this many riskiest offers (0: none)")
+    ] = 10,
+) -> int:
+    """Score open offers from a file: probability, band, reasons and action per offer."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
+    from declinerisk import display
     from declinerisk.actions import load_playbook
     from declinerisk.mapping import load_mapping
     from declinerisk.registry import load_reference
     from declinerisk.scoring import Scorer, score_file
-    from declinerisk.sources import count_rows
+    from declinerisk.sources import count_rows, table_format
 
-    scorer = Scorer(load_reference(args.model), load_playbook(args.playbook))
-    mapping = load_mapping(args.mapping)
+    if table_format(out) != "csv":
+        _fail(f"{out}: scored offers are written as CSV; name the file .csv")
+    total = count_rows(offers)  # also refuses a missing or unreadable input, before any work
+    scorer = Scorer(load_reference(model), load_playbook(playbook))
+    offers_mapping = load_mapping(mapping)
     console = Console()
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"Scoring {args.input}", total=count_rows(args.input))
+    with display.progress(console) as bar:
+        task = bar.add_task(f"Scoring {offers}", total=total)
         report = score_file(
             scorer,
-            args.input,
-            args.out,
-            mapping,
-            reasons=not args.no_reasons,
-            keep_riskiest=args.show,
+            offers,
+            out,
+            offers_mapping,
+            reasons=not no_reasons,
+            keep_riskiest=show,
             progress=lambda n: bar.advance(task, n),
         )
-    rejected = f"{report.rows_rejected:,} row{'' if report.rows_rejected == 1 else 's'}"
-    console.print(
-        f"scored {report.rows_scored:,} of {report.rows_read:,} offers with model "
-        f"{scorer.version} into {report.output}; {rejected} rejected "
-        f"(listed with row numbers and reasons in {report.errors})",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if args.show and len(report.riskiest):
-        table = Table(title=f"The {len(report.riskiest)} riskiest offers")
-        for name in (
-            "offer",
-            "decline risk",
-            "band",
-            *(("top reason", "action") if not args.no_reasons else ()),
-        ):
-            table.add_column(name)
-        for _, row in report.riskiest.iterrows():
-            cells = [
-                str(row["offer_id"]),
-                f"{row['decline_probability']:.0%}",
-                str(row["risk_band"]),
-            ]
-            if not args.no_reasons:
-                reason = row["reason_1_sentence"]
-                said = reason if isinstance(reason, str) else scorer.writer.playbook.no_signal
-                cells += [said, str(row["action"])]
-            table.add_row(*cells)
+    console.print(display.score_summary(report, scorer.version), highlight=False, soft_wrap=True)
+    if show and len(report.riskiest):
+        table = display.riskiest_table(
+            report.riskiest, reasons=not no_reasons, no_signal=scorer.writer.playbook.no_signal
+        )
         console.print(table)
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
+@app.command("report")
+@user_errors
+def report(
+    model: Annotated[
+        Path, typer.Argument(help="model folder, e.g. models/latest", show_default=False)
+    ],
+) -> int:
+    """Rebuild a model folder's report.html from its manifest and evaluation."""
     from declinerisk.artifacts import read_manifest
     from declinerisk.report import write_report
 
-    folder = Path(args.model).resolve()
+    folder = model.resolve()
     path = write_report(folder, read_manifest(folder))
     print(f"wrote {path}")
     return 0
 
 
-def _drift(args: argparse.Namespace) -> int:
+@app.command("drift")
+@user_errors
+def drift(
+    model: Annotated[str, typer.Argument(help="model folder or MLflow URI", show_default=False)],
+    current: Annotated[
+        str,
+        typer.Option(
+            help="CSV/Parquet of current offers, or the store's database URL",
+            show_default=False,
+        ),
+    ],
+    days: Annotated[
+        int, typer.Option(min=1, help="window of scored offers, in days (store only)")
+    ] = 30,
+    mapping: MappingOption = None,
+) -> int:
+    """Population stability of current offers against the model's training data."""
     from rich.console import Console
     from rich.table import Table
 
-    from declinerisk import drift
+    from declinerisk import drift as drift_
     from declinerisk.mapping import load_mapping
     from declinerisk.registry import load_reference
     from declinerisk.scoring import Scorer
     from declinerisk.sources import is_database_url, read_table
 
-    model = load_reference(args.model)
-    if not model.manifest.drift_reference:
-        print("error: this model's manifest has no drift reference; retrain it", file=sys.stderr)
-        return 2
-    scorer = Scorer(model)
-    if is_database_url(args.current):
+    loaded = load_reference(model)
+    if not loaded.manifest.drift_reference:
+        _fail("this model's manifest has no drift reference; retrain it")
+    scorer = Scorer(loaded)
+    if is_database_url(current):
         from declinerisk.store import open_store
 
-        frame, scores = drift.current_from_store(
-            open_store(args.current), scorer.features, args.days
-        )
+        frame, scores = drift_.current_from_store(open_store(current), scorer.features, days)
     else:
-        validated = scorer.validate(
-            read_table(Path(args.current)), load_mapping(args.mapping), args.current
-        )
+        validated = scorer.validate(read_table(Path(current)), load_mapping(mapping), current)
         frame = validated.valid()
         scores = scorer.score(frame, reasons=False)["decline_probability"].to_numpy()
     if frame.empty:
         print("no current offers to compare", file=sys.stderr)
         return 1
     table = Table(
-        title=f"Drift of {len(frame):,} current offers against model {model.version} "
-        f"(PSI < {drift.STABLE} stable, {drift.STABLE}-{drift.SIGNIFICANT} "
-        f"moderate shift, > {drift.SIGNIFICANT} significant shift)"
+        title=f"Drift of {len(frame):,} current offers against model {loaded.version} "
+        f"(PSI < {drift_.STABLE} stable, {drift_.STABLE}-{drift_.SIGNIFICANT} "
+        f"moderate shift, > {drift_.SIGNIFICANT} significant shift)"
     )
     for name in ("input", "PSI", "verdict"):
         table.add_column(name)
-    for line in drift.drift_report(model.manifest.drift_reference, frame, scores):
+    for line in drift_.drift_report(loaded.manifest.drift_reference, frame, scores):
         table.add_row(line.name, "-" if line.psi is None else f"{line.psi:.3f}", line.verdict)
     Console().print(table)
     return 0
 
 
-def _reasons(args: argparse.Namespace) -> int:
+@app.command("reasons")
+@user_errors
+def reasons(
+    data: Annotated[
+        str,
+        typer.Option(help="past offers file, or the store's database URL", show_default=False),
+    ],
+    mapping: MappingOption = None,
+    html: Annotated[Path, typer.Option(help="where to write the chart page")] = Path(
+        "out/decline_reasons.html"
+    ),
+) -> int:
+    """Why candidates said no: decline reasons by month, department and process length."""
     from rich.console import Console
-    from rich.table import Table
 
+    from declinerisk import display
     from declinerisk.mapping import load_mapping
     from declinerisk.reasons_analytics import html_page, summarise
     from declinerisk.sources import read_offers
     from declinerisk.validation import validate_offers
 
-    raw, _ = read_offers(args.data)
-    offers = validate_offers(
-        raw, load_mapping(args.mapping), source=str(args.data), purpose="train"
-    )
+    raw, _ = read_offers(data)
+    offers = validate_offers(raw, load_mapping(mapping), source=str(data), purpose="train")
     summary = summarise(offers.valid())
     console = Console()
     for title, frame in (
@@ -165,24 +334,26 @@ def _reasons(args: argparse.Namespace) -> int:
         ("By month", summary.by_month),
         ("By department", summary.by_department),
     ):
-        if frame.empty:
-            continue
-        table = Table(title=f"Decline reasons: {title.lower()}")
-        table.add_column(frame.index.name or "")
-        for column in frame.columns:
-            table.add_column(str(column), justify="right")
-        for index, row in frame.iterrows():
-            table.add_row(str(index), *(str(v) for v in row.tolist()))
-        console.print(table)
-    args.html.parent.mkdir(parents=True, exist_ok=True)
-    args.html.write_text(html_page(summary), encoding="utf-8")
-    console.print(
-        f"{summary.declines:,} declines of {summary.offers:,} offers; chart in {args.html}"
-    )
+        if not frame.empty:
+            table = display.frame_table(f"Decline reasons: {title.lower()}", frame)
+            display.print_whole(console, table)
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(html_page(summary), encoding="utf-8")
+    console.print(f"{summary.declines:,} declines of {summary.offers:,} offers; chart in {html}")
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
+@app.command("serve")
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn log level: critical, error, warning, info or debug")
+    ] = "info",
+) -> int:
+    """Run the scoring service; settings come from DECLINERISK_* variables (see README)."""
     import uvicorn
     from pydantic import ValidationError
     from service.settings import ServiceSettings
@@ -192,95 +363,36 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = ServiceSettings()  # fail here, once, readably, not in every worker
     except ValidationError as exc:
-        print(f"error: invalid DECLINERISK_* settings:\n{exc}", file=sys.stderr)
-        return 2
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"invalid DECLINERISK_* settings: {problems}")
+        raise  # unreachable: _fail exits
     # A truncated or altered model is refused here with its reason, before anything listens.
-    model = load_reference(settings.model, tracking_uri=settings.mlflow_tracking_uri)
-    print(f"model {model.version} verified; starting {args.workers} worker(s)")
+    loaded = load_reference(settings.model, tracking_uri=settings.mlflow_tracking_uri)
+    print(f"model {loaded.version} verified; starting {workers} worker(s)")
     uvicorn.run(
         "service.asgi:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
         access_log=False,
     )
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="declinerisk", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo-data", help="write realistic demo offers")
-    demo.add_argument("--rows", type=int, default=10_000)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", type=Path, required=True, help=".csv or .parquet")
-    demo.add_argument("--open", action="store_true", help="open offers (no outcome)")
-    demo.set_defaults(run=_demo_data)
-
-    train = sub.add_parser(
-        "train", help="train a model (same as python -m declinerisk.train)", add_help=False
-    )
-    train.add_argument("train_args", nargs=argparse.REMAINDER)
-    train.set_defaults(run=_train)
-
-    score = sub.add_parser("score", help="score open offers from a file")
-    score.add_argument("input", type=Path, help="CSV or Parquet of open offers")
-    score.add_argument("--out", type=Path, required=True, help="scored CSV to write")
-    score.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help="model folder, models/latest, or models:/declinerisk@champion",
-    )
-    score.add_argument("--mapping", type=Path, default=None, help="column mapping TOML")
-    score.add_argument(
-        "--playbook",
-        type=Path,
-        default=None,
-        help="playbook TOML with your own wording (default: the shipped one)",
-    )
-    score.add_argument(
-        "--no-reasons", action="store_true", help="probabilities and bands only (faster)"
-    )
-    score.add_argument("--show", type=int, default=10, help="print this many riskiest offers")
-    score.set_defaults(run=_score)
-
-    report = sub.add_parser("report", help="rebuild a model folder's report.html")
-    report.add_argument("model", help="model folder, e.g. models/latest")
-    report.set_defaults(run=_report)
-
-    drift_cmd = sub.add_parser("drift", help="population stability of current offers")
-    drift_cmd.add_argument("model", help="model folder or MLflow URI")
-    drift_cmd.add_argument(
-        "--current",
-        required=True,
-        help="CSV/Parquet of current offers, or the store's database URL",
-    )
-    drift_cmd.add_argument("--days", type=int, default=30, help="window of scored offers (store)")
-    drift_cmd.add_argument("--mapping", type=Path, default=None)
-    drift_cmd.set_defaults(run=_drift)
-
-    reasons = sub.add_parser("reasons", help="decline-reason analytics")
-    reasons.add_argument("--data", required=True, help="past offers file, or the store's URL")
-    reasons.add_argument("--mapping", type=Path, default=None)
-    reasons.add_argument("--html", type=Path, default=Path("out/decline_reasons.html"))
-    reasons.set_defaults(run=_reasons)
-
-    serve = sub.add_parser("serve", help="run the scoring service (settings: DECLINERISK_*)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
-    serve.set_defaults(run=_serve)
-    return p
+def run_command(command: Any, argv: Sequence[str] | None, prog_name: str) -> int:
+    """Run a Typer app (or one command as a whole program) on ``argv``; the exit code."""
+    click_command = typer.main.get_command(command)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        click_command.main(args=args, prog_name=prog_name, standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        code: int = args.run(args)
-    except DeclineRiskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return code
+    return run_command(app, argv, "declinerisk")

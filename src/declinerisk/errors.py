@@ -18,19 +18,35 @@ class SchemaError(DeclineRiskError):
     """Input data does not follow the offer contract."""
 
 
+TRAINING_HINT = (
+    "If your export names it differently, map it in a mapping file; if your company "
+    "does not track a core signal, declare it absent there ([signals] absent = [...])."
+)
+SCORING_HINT = (
+    "If your export names it differently, map it in a mapping file (--mapping). The model "
+    "was trained with it, so it cannot score without it; a model trained on data without "
+    "it (declared absent in the training mapping) can."
+)
+
+
 class MissingColumnError(SchemaError):
     """A required column is absent from an input file."""
 
-    def __init__(self, columns: Sequence[str], source: str, found: Sequence[str]) -> None:
+    def __init__(
+        self,
+        columns: Sequence[str],
+        source: str,
+        found: Sequence[str],
+        hint: str = TRAINING_HINT,
+    ) -> None:
         self.columns = list(columns)
         self.source = source
         names = ", ".join(repr(c) for c in self.columns)
         plural = "columns" if len(self.columns) > 1 else "column"
+        shown = ", ".join(found[:30]) + (f" and {len(found) - 30} more" if len(found) > 30 else "")
         super().__init__(
             f"{source}: required {plural} {names} missing. "
-            f"Columns found: {', '.join(found) or '(none)'}. "
-            "If your export names it differently, map it in a mapping file; if your company "
-            "does not track a core signal, declare it absent there ([signals] absent = [...])."
+            f"Columns found: {shown or '(none)'}. {hint}"
         )
 
 

@@ -8,13 +8,14 @@ declares core signals the company does not track, and adds extra feature columns
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from declinerisk import schema
-from declinerisk.errors import ConfigError, MissingColumnError
+from declinerisk.errors import SCORING_HINT, TRAINING_HINT, ConfigError, MissingColumnError
 
 
 class _Section(BaseModel):
@@ -102,15 +103,22 @@ class ColumnMapping(_Section):
         categorical = [schema.extra_column(n, schema.Kind.CATEGORY) for n in self.extra.categorical]
         return numeric + categorical
 
-    def apply(self, raw: pd.DataFrame, source: str) -> pd.DataFrame:
-        """``raw`` with contract column names and contract outcome values."""
+    def apply(
+        self, raw: pd.DataFrame, source: str, required: Collection[str] | None = None
+    ) -> pd.DataFrame:
+        """``raw`` with contract column names and contract outcome values.
+
+        Every mapped column must be in ``raw``, or, when ``required`` is given (scoring),
+        those mapped to a ``required`` contract column: open offers have no outcome yet.
+        """
         missing = [
             f"{src} (mapped to {dst})"
             for dst, src in self.columns.items()
-            if src not in raw.columns
+            if src not in raw.columns and (required is None or dst in required)
         ]
         if missing:
-            raise MissingColumnError(missing, source, list(map(str, raw.columns)))
+            hint = TRAINING_HINT if required is None else SCORING_HINT
+            raise MissingColumnError(missing, source, list(map(str, raw.columns)), hint)
         renamed = raw.rename(columns={src: dst for dst, src in self.columns.items()})
         if schema.LABEL_COLUMN in renamed.columns:
             renamed[schema.LABEL_COLUMN] = _translate_outcomes(

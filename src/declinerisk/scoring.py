@@ -30,7 +30,7 @@ from declinerisk.sources import iter_table, table_format
 from declinerisk.validation import ValidatedOffers, validate_offers
 
 CHUNK_ROWS = 100_000
-ERROR_COLUMNS = ["row", "column", "value", "reason"]
+ERROR_COLUMNS = ["row", "offer_id", "column", "value", "reason"]
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def score_file(
             valid = validated.frame.drop(index=sorted(bad))
             scored = scorer.score(valid, reasons=reasons)
             sink.write(scored)
-            _write_problems(err, problems)
+            _write_problems(err, problems, validated.frame)
             read += len(chunk)
             scored_rows += len(scored)
             rejected += len(bad)
@@ -290,7 +290,12 @@ def _repeated_ids(validated: ValidatedOffers, seen: _SeenIds) -> list[RowProblem
     ]
 
 
-def _write_problems(handle: object, problems: list[RowProblem]) -> None:
+def _write_problems(handle: object, problems: list[RowProblem], offers: pd.DataFrame) -> None:
+    """Each problem with its row, the row's offer id (blank when the id itself is missing),
+    column, value and reason."""
     if problems:
-        frame = pd.DataFrame([p.__dict__ for p in problems], columns=ERROR_COLUMNS)
-        frame.sort_values(["row", "column"]).to_csv(handle, index=False, header=False)
+        frame = pd.DataFrame([p.__dict__ for p in problems])
+        ids = offers[schema.ID_COLUMN]
+        frame[schema.ID_COLUMN] = frame["row"].map(ids.where(ids.notna(), None))
+        frame = frame[ERROR_COLUMNS].sort_values(["row", "column"])
+        frame.to_csv(handle, index=False, header=False)

@@ -31,24 +31,38 @@ def read_table(path: Path) -> pd.DataFrame:
     file spells it (empty cells and the usual markers such as ``NA`` are missing);
     Parquet keeps its own types.
     """
-    if not path.is_file():
-        raise SchemaError(f"{path}: no such file")
+    _must_exist(path)
     try:
         if table_format(path) == "csv":
             frame = pd.read_csv(path, dtype=str)
         else:
             frame = pd.read_parquet(path)
+    except pd.errors.EmptyDataError as exc:
+        raise SchemaError(f"{path}: {EMPTY}") from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise SchemaError(f"{path}: cannot be read: {exc}") from exc
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     return frame
 
 
+def _must_exist(path: Path) -> None:
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise SchemaError(f"{path}: {what}")
+
+
+EMPTY = "the file is empty: expected a header row naming the offer columns"
+
+
 def iter_table(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """``path`` in chunks of at most ``chunk_rows`` rows, keeping row numbers across chunks."""
     start = 1
+    _must_exist(path)
     if table_format(path) == "csv":
-        chunks: Iterator[pd.DataFrame] = pd.read_csv(path, dtype=str, chunksize=chunk_rows)
+        try:
+            chunks: Iterator[pd.DataFrame] = pd.read_csv(path, dtype=str, chunksize=chunk_rows)
+        except pd.errors.EmptyDataError as exc:
+            raise SchemaError(f"{path}: {EMPTY}") from exc
     else:
         chunks = _parquet_chunks(path, chunk_rows)
     for chunk in chunks:
@@ -97,12 +111,19 @@ def read_offers(source: str | Path) -> tuple[pd.DataFrame, str]:
 
 
 def count_rows(path: Path) -> int | None:
-    """Data rows in ``path`` when known without reading it (Parquet metadata), else None."""
+    """Data rows in ``path`` when known without reading it (Parquet metadata), else None.
+
+    A missing file or folder is refused here already (a :class:`SchemaError`)."""
+    _must_exist(path)
     if table_format(path) != "parquet":
         return None
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return int(pq.ParquetFile(path).metadata.num_rows)
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SchemaError(f"{path}: not a readable Parquet file ({exc})") from exc
 
 
 def file_sha256(path: Path) -> str:

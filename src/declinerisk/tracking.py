@@ -24,6 +24,7 @@ from declinerisk.schema import FeatureSet, Role
 
 METRIC_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. :/]")
 CHAMPION = "champion"
+PYFUNC_CODE = Path(__file__).with_name("mlflow_entry.py")
 CHALLENGER = "challenger"
 RESAMPLES = 300
 CONFIDENCE = 0.95
@@ -212,7 +213,7 @@ def _flat_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
 def _log_model(
     mlflow: Any, folder: Path, manifest: Manifest, test: pd.DataFrame, registered: str
 ) -> Any:
-    from declinerisk.mlflow_model import ARTIFACT_KEY, DeclineRiskPyfunc
+    from declinerisk.mlflow_model import ARTIFACT_KEY
 
     columns = [schema.ID_COLUMN, *manifest.feature_set.names]
     example = test[columns].head(5).reset_index(drop=True)
@@ -222,9 +223,10 @@ def _log_model(
         for lib in ("scikit-learn", "pandas", "numpy", "joblib")
         if lib in versions
     ]
+    # Models from code: MLflow stores the defining file, not a cloudpickle of the object.
     return mlflow.pyfunc.log_model(
         name="model",
-        python_model=DeclineRiskPyfunc(),
+        python_model=str(PYFUNC_CODE),
         artifacts={ARTIFACT_KEY: str(folder)},
         signature=_signature(manifest.feature_set),
         input_example=example,

@@ -7,7 +7,6 @@ read, validate, split, evaluate (cross-fit, fit, calibrate, test), refit on ever
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Collection, Sequence
@@ -38,7 +37,6 @@ from declinerisk.artifacts import (
 from declinerisk.bands import HIGH, RiskBands
 from declinerisk.canary import Canary, canary_columns
 from declinerisk.config import GlassboxConfig, TrainConfig, load_config
-from declinerisk.errors import DeclineRiskError
 from declinerisk.evaluate import classification_metrics
 from declinerisk.glassbox import (
     GlassboxModel,
@@ -349,12 +347,13 @@ def _params(config: TrainConfig, data: Path | str) -> dict[str, Any]:
 
 
 def summary_table(result: TrainResult) -> Table:
-    """Test metrics of the model and the baseline, side by side."""
+    """Test metrics of the evaluated model and the baseline (another family), side by side."""
     metrics = result.manifest.metrics
-    table = Table(title=f"declinerisk model {result.manifest.version}")
+    estimator = result.manifest.estimator
+    table = Table(title=f"declinerisk model {result.manifest.version}: test metrics")
     table.add_column("test metric")
-    table.add_column("model", justify="right")
-    table.add_column("baseline", justify="right")
+    table.add_column(str(estimator["family"]).replace("_", " "), justify="right")
+    table.add_column(f"baseline {estimator.get('baseline', '')}".strip(), justify="right")
     for name in (
         "roc_auc",
         "bayes_roc_auc",
@@ -366,11 +365,8 @@ def summary_table(result: TrainResult) -> Table:
         "decline_rate",
     ):
         if name in metrics["test"]:
-            table.add_row(
-                name,
-                f"{metrics['test'][name]:.4f}",
-                f"{metrics['baseline_test'].get(name, float('nan')):.4f}",
-            )
+            baseline = metrics["baseline_test"].get(name, float("nan"))
+            table.add_row(name, f"{metrics['test'][name]:.4f}", f"{baseline:.4f}")
     return table
 
 
@@ -381,94 +377,75 @@ def _previous_model(models_dir: Path) -> str:
     return "No previous model was there."
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m declinerisk.train",
-        description="Train a calibrated decline-risk model on past offers.",
-    )
-    p.add_argument(
-        "--data",
-        required=True,
-        help="CSV or Parquet export of past offers, or the service's store as a database URL "
-        "(sqlite:///declinerisk.db, postgresql+psycopg://...): scored offers with outcomes",
-    )
-    p.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="training config TOML (default: training/config.toml if present)",
-    )
-    p.add_argument(
-        "--mapping",
-        type=Path,
-        default=None,
-        help="column mapping TOML for an export with its own column names",
-    )
-    p.add_argument(
-        "--drop-invalid",
-        action="store_true",
-        help="train without invalid rows (their count is reported) instead of stopping",
-    )
-    p.add_argument(
-        "--promote",
-        action="store_true",
-        help="make this model the registry's champion whatever its PR AUC",
-    )
-    p.add_argument(
-        "--allow-feature",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="keep an input whose own ROC AUC on the training offers is above 0.95 (the leak "
-        "guard stops training otherwise); repeatable",
-    )
-    p.add_argument("--models-dir", type=Path, default=None, help="override the config's models_dir")
-    p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
-    return p
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """``python -m declinerisk.train``: the same command as ``declinerisk train``."""
+    import typer
+
+    from declinerisk.cli import run_command
+    from declinerisk.cli import train as train_command
+
+    program = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    program.command(context_settings={"help_option_names": ["-h", "--help"]})(train_command)
+    return run_command(program, argv, "python -m declinerisk.train")
+
+
+def train_and_report(
+    data: str,
+    *,
+    config: Path | None = None,
+    mapping: Path | None = None,
+    drop_invalid: bool = False,
+    promote: bool = False,
+    models_dir: Path | None = None,
+    no_tracking: bool = False,
+    allow_features: Sequence[str] = (),
+) -> int:
+    """Train with the command line's options and print the outcome; the exit code.
+
+    Library errors propagate to the command (one line, exit 2); a failure to write the
+    model is reported here, saying that the previous model is intact.
+    """
+    from declinerisk.display import bands_text
+    from declinerisk.quiet import quiet_third_parties
+
     console = Console(stderr=False)
     default_config = Path("training/config.toml")
-    models_dir = args.models_dir or Path("models")
+    target = models_dir or Path("models")
     try:
-        config = load_config(args.config or (default_config if default_config.is_file() else None))
-        if args.models_dir is not None:
-            config = config.model_copy(update={"models_dir": args.models_dir})
-        models_dir = config.models_dir
-        mapping = load_mapping(args.mapping)
+        loaded = load_config(config or (default_config if default_config.is_file() else None))
+        if models_dir is not None:
+            loaded = loaded.model_copy(update={"models_dir": models_dir})
+        target = loaded.models_dir
+        column_mapping = load_mapping(mapping)
         tracking_uri = (
             None
-            if args.no_tracking
-            else (os.environ.get("MLFLOW_TRACKING_URI") or config.tracking.tracking_uri)
+            if no_tracking
+            else (os.environ.get("MLFLOW_TRACKING_URI") or loaded.tracking.tracking_uri)
         )
-        with threadpool_limits(limits=config.threads):
+        with (
+            quiet_third_parties(mlflow=tracking_uri is not None),
+            threadpool_limits(limits=loaded.threads),
+        ):
             result = run(
-                config,
-                args.data,
-                mapping,
-                drop_invalid=args.drop_invalid,
-                promote=args.promote,
+                loaded,
+                data,
+                column_mapping,
+                drop_invalid=drop_invalid,
+                promote=promote,
                 tracking_uri=tracking_uri,
                 console=console,
-                allow_features=args.allow_feature,
+                allow_features=allow_features,
             )
-    except DeclineRiskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except OSError as exc:  # read-only folder, full disk...: nothing was published
-        print(
-            f"error: cannot write the model: {exc}. {_previous_model(models_dir)}", file=sys.stderr
-        )
+        print(f"error: cannot write the model: {exc}. {_previous_model(target)}", file=sys.stderr)
         return 2
     console.print(summary_table(result))
     estimator = result.manifest.estimator
+    params = ", ".join(f"{k}={v}" for k, v in sorted(estimator["params"].items()))
     console.print(
-        f"model: {estimator['family']} {estimator['params']}, "
-        f"calibration: {estimator['calibration']}"
+        f"model: {estimator['family']} ({params}), calibration: {estimator['calibration']}"
     )
-    console.print(f"bands: {result.manifest.bands}")
+    console.print(bands_text(result.manifest.bands))
     console.print(f"saved: {result.folder} (models/latest now points here)")
     if result.tracking:
         t = result.tracking

@@ -7,15 +7,23 @@ rows named in them are dropped (and says how many).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from declinerisk import schema
-from declinerisk.errors import InvalidRowsError, MissingColumnError, RowProblem
+from declinerisk.errors import (
+    SCORING_HINT,
+    TRAINING_HINT,
+    InvalidRowsError,
+    MissingColumnError,
+    RowProblem,
+    SchemaError,
+)
 from declinerisk.mapping import ColumnMapping
 from declinerisk.schema import Column, FeatureSet, Kind
 
@@ -88,22 +96,26 @@ def validate_offers(
     For scoring, pass the model's ``features``: its core and extra columns are then required,
     and optional signals the input lacks are scored as missing.
     """
-    renamed = mapping.apply(raw, source)
     notes: list[str] = []
     if features is None:
         required = required_columns(mapping, purpose)
+        renamed = mapping.apply(raw, source)
     else:
         required = [
             schema.ID_COLUMN,
             *(c.name for c in features.columns if c.role is not schema.Role.OPTIONAL),
         ]
+        renamed = mapping.apply(raw, source, required=required)
         absent = [n for n in features.names if n not in renamed.columns and n not in required]
         if absent:
             renamed = renamed.assign(**dict.fromkeys(absent, np.nan))
             notes.append(f"optional signals not in the input, scored as missing: {absent}")
     missing = [c for c in required if c not in renamed.columns]
+    if missing and features is not None:
+        _refuse_absent_inputs(missing, mapping, source)
     if missing:
-        raise MissingColumnError(missing, source, list(map(str, raw.columns)))
+        hint = TRAINING_HINT if features is None else SCORING_HINT
+        raise MissingColumnError(missing, source, list(map(str, raw.columns)), hint)
 
     known = {c.name: c for c in schema.COLUMNS} | {c.name: c for c in mapping.extra_columns()}
     if features is not None:
@@ -122,6 +134,19 @@ def validate_offers(
     if features is None:
         features, notes = feature_set(list(frame.columns), mapping, frame)
     return ValidatedOffers(frame, features, problems, source, notes)
+
+
+def _refuse_absent_inputs(missing: Sequence[str], mapping: ColumnMapping, source: str) -> None:
+    """A model needs every core signal it was trained with: a mapping that declares a missing
+    one absent describes data this model cannot score (say which, and what would)."""
+    absent = [n for n in missing if n in mapping.signals.absent]
+    if absent:
+        names = ", ".join(repr(n) for n in absent)
+        raise SchemaError(
+            f"{source}: the model was trained with {names}, which the mapping declares absent "
+            "([signals] absent). Score with a model trained through the same mapping, or give "
+            "the column and remove it from the mapping's absent list."
+        )
 
 
 def _parse(
@@ -266,3 +291,42 @@ def _duplicate_ids(frame: pd.DataFrame) -> list[RowProblem]:
 
 def _shown(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def record_problems(records: Sequence[Mapping[str, Any]], features: FeatureSet) -> list[RowProblem]:
+    """Type problems of plain records (the service's offers) against a model's inputs.
+
+    The service's request model types the contract's own fields; a model trained through a
+    mapping also takes extra columns, whose types only the model knows. This checks every
+    input the model takes, so no scorer ever meets a wrongly typed value: numbers (not
+    booleans, finite, within range) for numeric columns, text for categories. Row numbers
+    count from 1; values are never quoted (records come from requests).
+    """
+    problems: list[RowProblem] = []
+    for row, record in enumerate(records, start=1):
+        for col in features.columns:
+            value = record.get(col.name)
+            if value is None:
+                continue
+            reason = _record_value_problem(col, value)
+            if reason:
+                problems.append(RowProblem(row, col.name, "", reason))
+    return problems
+
+
+def _record_value_problem(col: Column, value: object) -> str:
+    if col.kind is Kind.BOOLEAN:
+        return "" if isinstance(value, bool) else "must be true or false"
+    if col.kind in (Kind.NUMBER, Kind.INTEGER):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        if col.kind is Kind.INTEGER and isinstance(value, float) and not value.is_integer():
+            return "must be a whole number"
+        too_low = col.minimum is not None and value < col.minimum
+        too_high = col.maximum is not None and value > col.maximum
+        return f"must be {col.range_text()}" if too_low or too_high else ""
+    if col.kind is Kind.CATEGORY:
+        return "" if isinstance(value, str) else "must be text"
+    return ""

@@ -15,7 +15,7 @@ from service.routes.webhooks import signature
 from service.settings import ServiceSettings
 
 from declinerisk.artifacts import Manifest
-from declinerisk.errors import ModelLoadError
+from declinerisk.errors import ChecksumMismatchError
 from declinerisk.reasons import Reason, WhatIf
 from declinerisk.scoring import Predictor, ScoredOffer
 from declinerisk.train import TrainResult
@@ -87,7 +87,7 @@ def settings_for(tmp_path: Path, **overrides: Any) -> ServiceSettings:
 def fake_loader(manifest: Manifest) -> Any:
     def load(version: str | None) -> Predictor:
         if version == "broken":
-            raise ModelLoadError("models/broken/model.joblib: SHA-256 differs from the manifest")
+            raise ChecksumMismatchError("/srv/models/broken/model.joblib: SHA-256 differs")
         return FakePredictor(manifest, version or "fake-1")
 
     return load

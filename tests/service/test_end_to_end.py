@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
+from service.app import create_app
 
 from declinerisk.artifacts import load_model
-from declinerisk.mapping import ColumnMapping
+from declinerisk.mapping import ColumnMapping, load_mapping
 from declinerisk.scoring import Scorer
 from declinerisk.synthetic import demo_offers
-from declinerisk.train import TrainResult
-from tests.service.conftest import AUTH, offer
+from declinerisk.train import TrainResult, run
+from tests.factories import fast_config
+from tests.service.conftest import AUTH, offer, settings_for
 
 
 def _records(rows: int, seed: int) -> list[dict[str, Any]]:
@@ -126,3 +129,29 @@ def test_drift_endpoint_reports_psi_of_recent_scores(real_client: TestClient) ->
     assert lines["days_in_process"]["verdict"] == "significant shift"
     assert lines["days_in_process"]["psi"] > 0.25
     assert real_client.get("/v1/monitoring/drift").status_code == 401
+
+
+def test_a_string_in_a_numeric_extra_is_a_422_with_a_real_model(tmp_path: Path) -> None:
+    frame = demo_offers(1_500, seed=31)
+    rng = np.random.default_rng(31)
+    frame["tenure_years"] = rng.uniform(0, 15, len(frame)).round(1)
+    frame["office"] = rng.choice(["Berlin", "Austin"], len(frame))
+    data = tmp_path / "offers.csv"
+    frame.to_csv(data, index=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[extra]\nnumeric = ["tenure_years"]\ncategorical = ["office"]\n')
+    result = run(fast_config(tmp_path / "models"), data, load_mapping(mapping))
+    models = result.folder.parent
+    settings = settings_for(tmp_path, models_dir=models, model=str(models / "latest"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        for extra, field in (
+            ({"tenure_years": "ten", "office": "Berlin"}, "offers.0.extra.tenure_years"),
+            ({"tenure_years": 3.0, "office": 7}, "offers.0.extra.office"),
+        ):
+            response = client.post(
+                "/v1/scores", json={"offers": [offer(extra=extra)]}, headers=AUTH
+            )
+            assert response.status_code == 422, response.text
+            assert [d["field"] for d in response.json()["error"]["details"]] == [field]
+        good = {"offers": [offer(extra={"tenure_years": 3.5, "office": "Berlin"})]}
+        assert client.post("/v1/scores", json=good, headers=AUTH).status_code == 200
