@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from declinerisk.actions import Lever, Playbook
 from declinerisk.bands import RiskBands
 from declinerisk.glassbox import Calibration, GlassboxModel
-from declinerisk.schema import FeatureSet, Kind
+from declinerisk.schema import FeatureSet
 from declinerisk.terms import Scores, TermTables
 
 Array = NDArray[np.float64]
@@ -99,6 +99,33 @@ class Kernel:
         ]
         inputs = [set(c) - {NONE} for c in self._candidates]
         self._overlap = np.asarray([[bool(a & b) for b in inputs] for a in inputs], dtype=bool)
+        self._candidate_inputs = np.asarray(self._candidates, dtype=np.intp).reshape(-1, 2)
+        # Everything the per-block code needs, as arrays, built once.
+        row_of = {int(f): i for i, f in enumerate(self._explained)}
+        self._row_of = np.full(len(features.names), NONE, dtype=np.intp)
+        self._row_of[self._explained] = np.arange(len(self._explained))
+        if self._pairs:
+            t, j, k, rj, rk, both = zip(*self._pairs, strict=True)
+            self._pair_terms = np.asarray(t, dtype=np.intp)
+            self._pair_rows = (
+                np.asarray([row_of[f] for f in j], dtype=np.intp),
+                np.asarray([row_of[f] for f in k], dtype=np.intp),
+            )
+            self._pair_incidences = (np.asarray(rj, np.intp), np.asarray(rk, np.intp))
+            self._pair_both = np.asarray(both, dtype=np.float64)[:, None]
+        names = features.names
+        numeric = [int(j) for j in self._explained if features.columns[j].is_numeric]
+        self._numeric_rows = np.asarray([row_of[j] for j in numeric], dtype=np.intp)
+        self._numeric_names = [names[j] for j in numeric]
+        # Values are shown to one decimal: the same text means the same value to the reader.
+        self._numeric_typical = np.round([float(self.typical[j]) for j in numeric], 1)[:, None]
+        categorical = [int(j) for j in self._explained if not features.columns[j].is_numeric]
+        self._categorical = [(row_of[j], names[j], str(self.typical[j])) for j in categorical]
+        self._lever_names = [names[lp.feature] for lp in self.levers]
+        self._lever_targets = np.asarray([lp.target for lp in self.levers])[:, None]
+        self._lever_below = np.asarray([lp.lever.applies == "below" for lp in self.levers])[:, None]
+        order = {f: i for i, f in enumerate(self._lever_plan.inputs)}
+        self._lever_rows = np.asarray([order[lp.feature] for lp in self.levers], dtype=np.intp)
 
     def _lever_plans(self, playbook: Playbook) -> list[LeverPlan]:
         plans = []
@@ -145,7 +172,6 @@ class Kernel:
         p = self.probability(scores.raw)
         effects, single = self._effects(scores, p, columns)
         first, second, effect = self._choose(effects)
-        lead = self._lead(first, second, single)
         return KernelResult(
             raw=scores.raw,
             probability=p,
@@ -153,11 +179,9 @@ class Kernel:
             first=first,
             second=second,
             effect=effect,
-            lead=lead,
+            lead=self._lead(first, second, single),
             what_if=self._what_ifs(scores, columns),
-            unseen=np.asarray(
-                [self.tables.unseen(scores, j) for j in range(len(self.features.names))]
-            ).reshape(len(self.features.names), rows),
+            unseen=self.tables.unseen(scores),
         )
 
     def _effects(
@@ -168,47 +192,38 @@ class Kernel:
         sub = self.tables.substitute(scores, self._typical_plan)
         raw = scores.raw
         single = p - self.probability(raw - sub.delta)
-        same = np.asarray([self._same_as_typical(int(j), columns) for j in self._explained])
-        same = same.reshape(len(self._explained), len(raw))
+        same = self._same_as_typical(columns, len(raw))
         out = [np.where((single >= self.floor) & ~same, single, -np.inf)]
         if self._pairs:
-            t, j, k, rj, rk, both = (np.asarray(v) for v in zip(*self._pairs, strict=True))
-            row_of = {int(f): i for i, f in enumerate(self._explained)}
-            sj = np.asarray([row_of[int(f)] for f in j], dtype=np.intp)
-            sk = np.asarray([row_of[int(f)] for f in k], dtype=np.intp)
-            contrast = (
-                both[:, None]
-                - sub.replaced[rj]
-                - sub.replaced[rk]
-                + scores.terms[t.astype(np.intp)]
-            )
+            sj, sk = self._pair_rows
+            rj, rk = self._pair_incidences
+            own = scores.terms[self._pair_terms]
+            contrast = self._pair_both - sub.replaced[rj] - sub.replaced[rk] + own
             joint = p - self.probability(raw - sub.delta[sj] - sub.delta[sk] + contrast)
             interaction = p - self.probability(raw - contrast)
             ok = (interaction >= self.floor) & (joint >= self.floor) & ~same[sj] & ~same[sk]
             out.append(np.where(ok, joint, -np.inf))
         return np.concatenate(out), single
 
-    def _same_as_typical(self, j: int, columns: Mapping[str, np.ndarray]) -> NDArray[np.bool_]:
-        """Rows whose value reads the same as the typical value (so it cannot be a reason)."""
-        column = self.features.columns[j]
-        values = columns[column.name]
-        typical = self.typical[j]
-        if column.kind is Kind.CATEGORY:
-            text = np.asarray([None if _missing(v) else str(v).strip() for v in values], object)
-            return np.asarray(text == str(typical))
-        x = np.asarray(values, dtype=np.float64)
-        if column.kind is Kind.BOOLEAN:
-            return np.asarray((x >= 0.5) == (float(typical) >= 0.5)) & ~np.isnan(x)
-        # Values are shown to one decimal: the same text means the same value to the reader.
-        return np.asarray(np.round(x, 1) == np.round(float(typical), 1))
+    def _same_as_typical(self, columns: Mapping[str, np.ndarray], rows: int) -> NDArray[np.bool_]:
+        """Explained inputs x rows: the value reads as the typical value (never a reason)."""
+        same = np.zeros((len(self._explained), rows), dtype=bool)
+        if self._numeric_names:
+            x = np.vstack([np.asarray(columns[n], dtype=np.float64) for n in self._numeric_names])
+            same[self._numeric_rows] = np.round(x, 1) == self._numeric_typical
+        for row, name, typical in self._categorical:
+            same[row] = np.asarray(columns[name] == typical, dtype=bool)
+        return same
 
     def _choose(self, effects: Array) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
         """The strongest candidates, greedily, no input named twice; at most ``TOP``."""
         rows = effects.shape[1]
-        candidates = np.asarray(self._candidates, dtype=np.intp).reshape(-1, 2)
+        candidates = self._candidate_inputs
         first = np.full((TOP, rows), NONE, dtype=np.intp)
         second = np.full((TOP, rows), NONE, dtype=np.intp)
         effect = np.full((TOP, rows), np.nan)
+        if not len(candidates):
+            return first, second, effect
         everyone = np.arange(rows)
         for rank in range(TOP):
             best = effects.argmax(axis=0)
@@ -224,34 +239,24 @@ class Kernel:
         self, first: NDArray[np.intp], second: NDArray[np.intp], single: Array
     ) -> NDArray[np.intp]:
         """The input whose action fits: the leading reason's (of a pair, the stronger one)."""
-        lead = first[0].copy()
-        pair = second[0] != NONE
-        if pair.any():
-            row_of = {int(f): i for i, f in enumerate(self._explained)}
-            rows = np.flatnonzero(pair)
-            a = np.asarray([row_of[int(f)] for f in first[0, rows]], dtype=np.intp)
-            b = np.asarray([row_of[int(f)] for f in second[0, rows]], dtype=np.intp)
+        lead: NDArray[np.intp] = first[0].copy()
+        rows = np.flatnonzero(second[0] != NONE)
+        if rows.size:
+            a, b = self._row_of[first[0, rows]], self._row_of[second[0, rows]]
             stronger = single[b, rows] > single[a, rows]
             lead[rows] = np.where(stronger, second[0, rows], first[0, rows])
-        chosen: NDArray[np.intp] = lead
-        return chosen
+        return lead
 
     def _what_ifs(self, scores: Scores, columns: Mapping[str, np.ndarray]) -> Array:
+        """Levers x rows: the probability after each lever's change, NaN where it does not
+        apply (the value is missing, or already at or past the target)."""
         if not self.levers:
             return np.empty((0, len(scores)))
         sub = self.tables.substitute(scores, self._lever_plan)
-        order = {f: i for i, f in enumerate(self._lever_plan.inputs)}
-        out = np.full((len(self.levers), len(scores)), np.nan)
-        for i, lp in enumerate(self.levers):
-            x = np.asarray(columns[self.features.names[lp.feature]], dtype=np.float64)
-            applies = x < lp.target if lp.lever.applies == "below" else x > lp.target
-            after = self.probability(scores.raw - sub.delta[order[lp.feature]])
-            out[i] = np.where(applies, after, np.nan)
-        return out
+        x = np.vstack([np.asarray(columns[n], dtype=np.float64) for n in self._lever_names])
+        applies = np.where(self._lever_below, x < self._lever_targets, x > self._lever_targets)
+        after = self.probability(scores.raw - sub.delta[self._lever_rows])
+        return np.asarray(np.where(applies, after, np.nan))
 
 
 _FIELDS = ("raw", "probability", "band", "first", "second", "effect", "lead", "what_if", "unseen")
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is np.nan

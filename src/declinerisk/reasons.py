@@ -78,6 +78,19 @@ class ReasonWriter:
         self._typical = [render_value(c, typical.get(c.name)) for c in features.columns]
         self._labels = [c.label.capitalize() for c in features.columns]
         self._sentences: dict[tuple[int, int, str, str], str] = {}
+        # The column and typical texts of every (input, input or none) candidate, indexed by
+        # (first + 1) * size + second + 1; index 0 (no reason) holds None.
+        names = [None, *features.names]
+        typical_texts = [None, *self._typical]
+        self._size = len(names)
+        self._labels_of = np.full(self._size * self._size, None, dtype=object)
+        self._typical_of = np.full(self._size * self._size, None, dtype=object)
+        for a in range(1, self._size):
+            self._labels_of[a * self._size] = names[a]
+            self._typical_of[a * self._size] = typical_texts[a]
+            for b in range(1, self._size):
+                self._labels_of[a * self._size + b] = f"{names[a]}{JOIN}{names[b]}"
+                self._typical_of[a * self._size + b] = f"{typical_texts[a]}{JOIN}{typical_texts[b]}"
 
     def sentence(self, j: int, value: str, k: int = NONE, other: str = "") -> str:
         """The sentence of input ``j`` at ``value`` (with input ``k`` at ``other``: a pair)."""
@@ -140,62 +153,70 @@ class ReasonWriter:
     # Many offers (files) ------------------------------------------------------------------
 
     def table(self, result: KernelResult, offers: pd.DataFrame, levers: list[Any]) -> pd.DataFrame:
-        """Per row: reason_1..3 (columns, value, typical, effect, sentence), action, what-ifs."""
+        """Per row: reason_1..3 (columns, value, typical, effect, sentence), action, what-ifs.
+
+        Each input named anywhere is rendered once per distinct value; each rank's rows then
+        pick their texts by index, so the cost grows with distinct values, not rows.
+        """
         out: dict[str, Any] = {}
-        names = np.asarray([*self.features.names, ""], dtype=object)
-        typical = np.asarray([*self._typical, ""], dtype=object)
+        named = np.unique(np.concatenate([result.first.ravel(), result.second.ravel()]))
+        rendered = {
+            int(j): self._render(int(j), offers[self.features.names[int(j)]].to_numpy())
+            for j in named
+            if j != NONE
+        }
         for rank in range(TOP):
             first, second = result.first[rank], result.second[rank]
-            values = np.full(len(offers), "", dtype=object)
-            sentences = np.full(len(offers), "", dtype=object)
-            for j, k in {(int(a), int(b)) for a, b in zip(first, second, strict=True)}:
-                if j == NONE:
-                    continue
-                rows = np.flatnonzero((first == j) & (second == k))
-                said, shown = self._render_rows(offers, rows, j, k)
+            values = np.full(len(offers), None, dtype=object)
+            sentences = np.full(len(offers), None, dtype=object)
+            key = (first + 1) * self._size + second + 1
+            for found in np.unique(key[first != NONE]):
+                j, k = int(found // self._size - 1), int(found % self._size - 1)
+                rows = np.flatnonzero(key == found)
+                said, shown = self._said(rendered, rows, j, k)
                 values[rows], sentences[rows] = shown, said
             prefix = f"reason_{rank + 1}_"
-            pair = second != NONE
-            out[prefix + "column"] = np.where(
-                pair, names[first] + JOIN + names[second], names[first]
-            )
+            out[prefix + "column"] = self._labels_of[key]
             out[prefix + "value"] = values
-            out[prefix + "typical"] = np.where(
-                pair, typical[first] + JOIN + typical[second], typical[first]
-            )
+            out[prefix + "typical"] = self._typical_of[key]
             out[prefix + "effect"] = result.effect[rank]
             out[prefix + "sentence"] = sentences
         out["action"] = self._actions(result)
         for n, lp in enumerate(levers):
             out[f"what_if_{self.features.names[lp.feature]}"] = result.what_if[n]
-        return pd.DataFrame(out, index=offers.index)
+        # Text stays as Python objects: pandas would otherwise convert each column to its
+        # Arrow string type here, and the CSV writer converts once anyway.
+        return pd.DataFrame(
+            {
+                name: pd.Series(
+                    values,
+                    dtype=object if values.dtype == object else None,
+                    index=offers.index,
+                    copy=False,
+                )
+                for name, values in out.items()
+            }
+        )
 
-    def _render_rows(
-        self, offers: pd.DataFrame, rows: np.ndarray, j: int, k: int
+    def _said(
+        self,
+        rendered: dict[int, tuple[np.ndarray, np.ndarray]],
+        rows: np.ndarray,
+        j: int,
+        k: int,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Sentences and shown values of ``rows`` whose reason is input j (and k)."""
-        texts_j, codes_j = self._render(
-            j, offers.iloc[rows, offers.columns.get_loc(self.features.names[j])].to_numpy()
-        )
+        texts_j, codes_j = rendered[j]
         if k == NONE:
-            said = np.asarray([self.sentence(j, t) for t in texts_j], dtype=object)
-            return said[codes_j], texts_j[codes_j]
-        texts_k, codes_k = self._render(
-            k, offers.iloc[rows, offers.columns.get_loc(self.features.names[k])].to_numpy()
-        )
-        combined = codes_j * len(texts_k) + codes_k
+            used, back = np.unique(codes_j[rows], return_inverse=True)
+            said = np.asarray([self.sentence(j, texts_j[c]) for c in used], dtype=object)
+            return said[back], texts_j[used][back]
+        texts_k, codes_k = rendered[k]
+        combined = codes_j[rows] * len(texts_k) + codes_k[rows]
         combos, back = np.unique(combined, return_inverse=True)
-        said = np.asarray(
-            [
-                self.sentence(j, texts_j[c // len(texts_k)], k, texts_k[c % len(texts_k)])
-                for c in combos
-            ],
-            dtype=object,
-        )
-        shown = np.asarray(
-            [texts_j[c // len(texts_k)] + JOIN + texts_k[c % len(texts_k)] for c in combos],
-            dtype=object,
-        )
+        pairs = [(texts_j[c // len(texts_k)], texts_k[c % len(texts_k)]) for c in combos]
+        said = np.asarray([self.sentence(j, a, k, b) for a, b in pairs], dtype=object)
+        shown = np.asarray([a + JOIN + b for a, b in pairs], dtype=object)
         return said[back], shown[back]
 
     def _render(self, j: int, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,10 @@ library's own ``eval_terms`` and ``predict_proba``.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,7 @@ Codes = NDArray[np.intp]
 SMALL = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Binning:
     """How one input is binned at one interaction level: cut points or a category table."""
 
@@ -45,24 +47,31 @@ class Binning:
         return len(self.cuts) + 2
 
     def codes(self, values: np.ndarray) -> Codes:
+        if len(values) < SMALL:
+            return np.asarray([self.code(v) for v in values], dtype=np.intp)
         if self.categories is None:
             x = np.asarray(values, dtype=np.float64)
             assert self.cuts is not None
             found = np.searchsorted(self.cuts, x, side="right") + 1
             codes: Codes = np.where(np.isnan(x), 0, found).astype(np.intp)
             return codes
-        if len(values) < SMALL:
-            return np.asarray([self.code(v) for v in values], dtype=np.intp)
         keys, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
         table = np.asarray([*(self.code(u) for u in uniques), 0], dtype=np.intp)
         result: Codes = table[keys]
         return result
 
+    @cached_property
+    def _cut_list(self) -> list[float]:
+        assert self.cuts is not None
+        return [float(c) for c in self.cuts]
+
     def code(self, value: Any) -> int:
         """The bin of one value, as :meth:`codes` would give it."""
         if self.categories is None:
             x = np.nan if value is None else float(value)
-            return int(self.codes(np.asarray([x]))[0])
+            # bisect_right on the cut list is searchsorted(side="right"), without NumPy's
+            # per-call cost for the one-offer path; NaN is missing (bin 0).
+            return 0 if x != x else bisect.bisect_right(self._cut_list, x) + 1
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return 0
         return self.categories.get(str(value), self.unseen)
@@ -149,6 +158,17 @@ class TermTables:
         self._stride_first = np.asarray(stride_first, dtype=np.intp)
         self._stride_second = np.asarray(stride_second, dtype=np.intp)
         self._slot_of = slot_of
+        # One categorical binning per input is enough to tell an unseen value.
+        nominal = {
+            f: slot
+            for (f, _), slot in slot_of.items()
+            if self.binnings[slot].categories is not None
+        }
+        self._unseen_features = np.asarray(list(nominal), dtype=np.intp)
+        self._unseen_slots = np.asarray(list(nominal.values()), dtype=np.intp)
+        self._unseen_codes = np.asarray(
+            [self.binnings[s].unseen for s in nominal.values()], dtype=np.intp
+        )
         # Incidences: (term, position of the input in the term), grouped by input.
         self.incidences: tuple[tuple[int, int], ...] = tuple(
             (t, pos)
@@ -246,10 +266,12 @@ class TermTables:
             index += binning.code(value) * int(stride)
         return float(self.table[index])
 
-    def unseen(self, scores: Scores, feature: int) -> NDArray[np.bool_]:
-        """Rows whose value of a categorical ``feature`` was never seen in training."""
-        for (f, _), slot in self._slot_of.items():
-            binning = self.binnings[slot]
-            if f == feature and binning.categories is not None:
-                return np.asarray(scores.codes[slot] == binning.unseen)
-        return np.zeros(len(scores), dtype=bool)
+    def unseen(self, scores: Scores) -> NDArray[np.bool_]:
+        """Inputs x rows: a categorical value never seen in training (always False for
+        numbers)."""
+        found = np.zeros((len(self.features), len(scores)), dtype=bool)
+        if self._unseen_slots.size:
+            found[self._unseen_features] = (
+                scores.codes[self._unseen_slots] == self._unseen_codes[:, None]
+            )
+        return found
