@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from declinerisk.errors import (
+    CanaryMismatchError,
     ChecksumMismatchError,
     DeclineRiskError,
     IncompatibleModelError,
@@ -69,6 +70,11 @@ def refusal_reason(exc: DeclineRiskError) -> str:
     """Why a model was refused, without paths or names."""
     if isinstance(exc, ChecksumMismatchError):
         why = "the model file is truncated or altered (its SHA-256 differs from the manifest's)"
+    elif isinstance(exc, CanaryMismatchError):
+        why = (
+            "the model's canary failed: the serving path does not reproduce the probabilities "
+            "stored at training, or the canary file is altered"
+        )
     elif isinstance(exc, IncompatibleModelError):
         why = "the model was written for another data contract or library version"
     elif isinstance(exc, ModelLoadError):

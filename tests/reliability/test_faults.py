@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,8 +16,9 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 
 from declinerisk.artifacts import LATEST, load_model
-from declinerisk.errors import ChecksumMismatchError
+from declinerisk.errors import CanaryMismatchError, ChecksumMismatchError
 from declinerisk.mapping import ColumnMapping
+from declinerisk.sources import file_sha256
 from declinerisk.train import TrainResult, run
 from tests.factories import fast_config
 from tests.service.conftest import API_KEY, AUTH, offer, settings_for
@@ -77,6 +79,35 @@ def test_an_altered_model_is_refused_at_reload_and_the_old_one_keeps_serving(
     with TestClient(create_app(settings)) as client:
         refused = client.post("/v1/admin/reload", json={"version": "bad"}, headers=AUTH).json()
         assert refused["reloaded"] is False and "truncated or altered" in refused["reason"]
+        scored = client.post("/v1/scores", json={"offers": [offer()]}, headers=AUTH)
+        assert scored.status_code == 200
+        assert scored.json()["model_version"] == trained.manifest.version
+
+
+def test_a_model_whose_canary_fails_is_refused_at_start_up_and_at_reload(
+    tmp_path: Path, trained: TrainResult
+) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(trained.folder, models / "good")
+    bad = models / "bad"
+    shutil.copytree(trained.folder, bad)
+    # A stored canary probability nudged by 1e-6 and the checksum resealed: only scoring the
+    # canary through the serving kernel can notice.
+    canary = json.loads((bad / "canary.json").read_text())
+    canary["probability"][3] += 1e-6
+    (bad / "canary.json").write_text(json.dumps(canary))
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["canary_sha256"] = file_sha256(bad / "canary.json")
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    with (
+        pytest.raises(CanaryMismatchError, match="canary"),
+        TestClient(create_app(settings_for(tmp_path, models_dir=models, model=str(bad)))),
+    ):
+        pass
+    settings = settings_for(tmp_path, models_dir=models, model=str(models / "good"))
+    with TestClient(create_app(settings)) as client:
+        refused = client.post("/v1/admin/reload", json={"version": "bad"}, headers=AUTH).json()
+        assert refused["reloaded"] is False and "canary failed" in refused["reason"]
         scored = client.post("/v1/scores", json={"offers": [offer()]}, headers=AUTH)
         assert scored.status_code == 200
         assert scored.json()["model_version"] == trained.manifest.version
