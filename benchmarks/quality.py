@@ -37,10 +37,10 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from declinerisk.config import TrainConfig
 from declinerisk.evaluate import expected_calibration_error
 from declinerisk.mapping import ColumnMapping
+from declinerisk.recipe import evaluate
 from declinerisk.schema import FeatureSet
 from declinerisk.split import Split, declined, split_offers
 from declinerisk.synthetic import demo_offers
-from declinerisk.train import evaluate
 from declinerisk.validation import validate_offers
 
 SETTINGS = {

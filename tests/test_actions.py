@@ -55,14 +55,15 @@ def test_a_missing_action_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_company_can_reword_an_action(tmp_path: Path) -> None:
     text = VALID + '[reasons.competing_offers]\nsentence = "{value}"\naction = "Ring them."\n'
     playbook = load_playbook(_write(tmp_path, text))
-    assert playbook.action_for("competing_offers", 0.8, HIGH) == "Ring them."
-    assert playbook.action_for("department", 0.8, HIGH) == "Check in."
+    assert playbook.action_for("competing_offers", HIGH) == "Ring them."
+    assert playbook.action_for("department", HIGH) == "Check in."
 
 
-def test_low_risk_or_risk_lowering_leads_get_the_no_risk_action() -> None:
+def test_low_risk_offers_and_offers_without_a_reason_get_the_no_risk_action() -> None:
     playbook = load_playbook()
-    assert playbook.action_for("days_in_process", 0.9, LOW) == playbook.no_risk.action
-    assert playbook.action_for("days_in_process", -0.1, HIGH) == playbook.no_risk.action
+    assert playbook.action_for("days_in_process", LOW) == playbook.no_risk.action
+    assert playbook.action_for(None, HIGH) == playbook.no_risk.action
+    assert playbook.action_for("days_in_process", HIGH) != playbook.no_risk.action
 
 
 def test_no_shipped_action_uses_pressure_tactics() -> None:

@@ -117,23 +117,19 @@ def test_probabilities_shown_to_a_person_are_never_certain() -> None:
     assert text == "risk bands: high from 31.2% decline probability, medium from 18.0%, low below"
 
 
-def test_a_model_that_is_the_baseline_is_not_compared_with_itself(
+def test_the_test_table_compares_the_model_with_a_baseline_of_another_family(
     trained: TrainResult,
 ) -> None:
     from rich.console import Console
 
-    estimator = {**trained.manifest.estimator, "family": "logistic_regression"}
-    estimator["params"] = {"C": 1.0}
-    estimator["baseline"] = "logistic_regression(C=1.0)"
-    same = trained.manifest.model_copy(update={"estimator": estimator})
-    table = summary_table(TrainResult(trained.folder, same, None))
-    assert len(table.columns) == 2
+    table = summary_table(TrainResult(trained.folder, trained.manifest, None))
+    assert len(table.columns) == 3
     console = Console(width=120, record=True)
     console.print(table)
-    assert "is the baseline itself" in console.export_text()
-    estimator["params"] = {"C": 0.1}
-    other = trained.manifest.model_copy(update={"estimator": estimator})
-    assert len(summary_table(TrainResult(trained.folder, other, None)).columns) == 3
+    text = console.export_text()
+    assert "explainable boosting" in text and "baseline logistic_regression" in text
+    metrics = trained.manifest.metrics
+    assert metrics["test"]["roc_auc"] != metrics["baseline_test"]["roc_auc"]
 
 
 def test_reasons_tables_are_never_cut(tmp_path: Path) -> None:

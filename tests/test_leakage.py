@@ -20,7 +20,9 @@ models_dir = "{models}"
 [glassbox]
 outer_bags = 2
 interactions = 6
-learning_rate = 0.05
+max_rounds = 1000
+cross_fit_folds = 2
+candidates = [{{learning_rate = 0.1, smoothing_rounds = 50}}]
 [tracking]
 enabled = false
 """

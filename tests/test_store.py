@@ -15,6 +15,7 @@ from declinerisk.mapping import ColumnMapping
 from declinerisk.store import Outcome, Store, open_store
 from declinerisk.synthetic import demo_offers
 from declinerisk.train import run
+from tests.factories import FAST_GLASSBOX
 
 POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 
@@ -103,7 +104,7 @@ def test_the_store_is_a_label_source_for_training(store: Store, tmp_path: Path) 
         {
             "models_dir": tmp_path / "models",
             "tracking": {"enabled": False},
-            "glassbox": {"outer_bags": 2, "interactions": 6, "learning_rate": 0.05},
+            "glassbox": FAST_GLASSBOX,
         }
     )
     result = run(config, url, ColumnMapping())

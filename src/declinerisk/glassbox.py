@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from declinerisk.config import GlassboxConfig
+from declinerisk.config import EbmSettings, GlassboxConfig
 from declinerisk.schema import FeatureSet, Kind
 
 Array = NDArray[np.float64]
@@ -82,6 +82,7 @@ def fit_ebm(
     y: NDArray[np.int64],
     features: FeatureSet,
     config: GlassboxConfig,
+    settings: EbmSettings,
     seed: int,
 ) -> ExplainableBoostingClassifier:
     """An EBM on the contract's inputs, monotone where the contract knows the direction."""
@@ -92,9 +93,9 @@ def fit_ebm(
         ],
         interactions=config.interactions,
         outer_bags=bags_for(len(offers), config),
-        learning_rate=config.learning_rate,
-        smoothing_rounds=config.smoothing_rounds,
-        interaction_smoothing_rounds=config.smoothing_rounds,
+        learning_rate=settings.learning_rate,
+        smoothing_rounds=settings.smoothing_rounds,
+        interaction_smoothing_rounds=settings.smoothing_rounds,
         max_rounds=config.max_rounds,
         monotone_constraints=[c.risk_direction for c in features.columns],
         n_jobs=config.n_jobs,

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from interpret.glassbox import ExplainableBoostingClassifier
 from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
@@ -38,15 +37,10 @@ from declinerisk.bands import HIGH, RiskBands
 from declinerisk.canary import Canary, canary_columns
 from declinerisk.config import GlassboxConfig, TrainConfig, load_config
 from declinerisk.evaluate import classification_metrics
-from declinerisk.glassbox import (
-    GlassboxModel,
-    bags_for,
-    calibration_for,
-    cross_fitted_raw,
-    fit_ebm,
-)
+from declinerisk.glassbox import GlassboxModel, bags_for
 from declinerisk.mapping import ColumnMapping, load_mapping
-from declinerisk.pipeline import BASELINE, logistic_pipeline
+from declinerisk.pipeline import BASELINE
+from declinerisk.recipe import Evaluation, evaluate, ship
 from declinerisk.report import EVALUATION_FILE, write_report
 from declinerisk.schema import FeatureSet
 from declinerisk.sources import read_offers, safe_source
@@ -66,18 +60,6 @@ class TrainResult:
     manifest: Manifest
     tracking: TrackingResult | None
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The evaluated model (fitted on the training part only) and what the test set said."""
-
-    model: GlassboxModel
-    cross_fitted_raw: Array  # training rows' log-odds from models that never saw them
-    test_raw: Array
-    test_p: Array
-    baseline_p: Array
-    bands: RiskBands
 
 
 def run(
@@ -167,7 +149,7 @@ def run(
         ),
         "features": features.to_list(),
         "feature_summary": feature_summary(offers, features),
-        "estimator": _estimator(config, shipped, split, len(offers)),
+        "estimator": _estimator(config, shipped, split, evaluation, len(offers)),
         "metrics": metrics,
         "bands": bands.to_dict(),
         "libraries": library_versions(),
@@ -205,57 +187,6 @@ def run(
     return TrainResult(folder, manifest, tracking, notes)
 
 
-def evaluate(config: TrainConfig, features: FeatureSet, split: Split, out: Console) -> Evaluation:
-    """Fit the recipe on the training part only and score the test part with it."""
-    x, y = split.training[features.names], declined(split.training)
-    settings = config.glassbox
-    folds = settings.cross_fit_folds
-
-    def fit(rows: pd.DataFrame, labels: NDArray[np.int64]) -> ExplainableBoostingClassifier:
-        return fit_ebm(rows, labels, features, settings, config.seed)
-
-    with out.status(f"Cross-fitting {folds} models for the calibration ({len(x):,} rows)"):
-        cross_fitted = cross_fitted_raw(x, y, fit, folds, config.seed)
-    with out.status(f"Fitting the evaluated model on {len(x):,} training rows"):
-        calibration = calibration_for(cross_fitted, y)
-        model = GlassboxModel(fit(x, y), calibration)
-    with out.status("Scoring the test set; fitting the baseline"):
-        test_raw = model.decision_function(split.test)
-        test_p = calibration.probability(test_raw)
-        baseline = logistic_pipeline(features, C=config.baseline.C).fit(x, y)
-        baseline_p = baseline.predict_proba(split.test[features.names])[:, 1]
-    bands = RiskBands.from_scores(
-        calibration.probability(cross_fitted),
-        config.bands.high_share,
-        config.bands.medium_share,
-        raw=cross_fitted,
-    )
-    return Evaluation(model, cross_fitted, test_raw, test_p, baseline_p, bands)
-
-
-def ship(
-    config: TrainConfig,
-    features: FeatureSet,
-    offers: pd.DataFrame,
-    split: Split,
-    evaluation: Evaluation,
-    out: Console,
-) -> tuple[GlassboxModel, Array]:
-    """The same recipe refitted on every valid row.
-
-    Its calibration is fitted on log-odds no scoring model saw its own row for: the training
-    rows' cross-fitted log-odds and the test rows' log-odds from the evaluated model. Returns
-    the model and those out-of-sample log-odds (what new offers' scores look like).
-    """
-    with out.status(f"Refitting on all {len(offers):,} rows"):
-        ebm = fit_ebm(
-            offers[features.names], declined(offers), features, config.glassbox, config.seed
-        )
-    out_of_sample = np.concatenate([evaluation.cross_fitted_raw, evaluation.test_raw])
-    labels = np.concatenate([declined(split.training), declined(split.test)])
-    return GlassboxModel(ebm, calibration_for(out_of_sample, labels)), out_of_sample
-
-
 def _bag_notes(settings: GlassboxConfig, training_rows: int, all_rows: int) -> list[str]:
     used = bags_for(all_rows, settings)
     if used >= settings.outer_bags:
@@ -268,17 +199,23 @@ def _bag_notes(settings: GlassboxConfig, training_rows: int, all_rows: int) -> l
 
 
 def _estimator(
-    config: TrainConfig, shipped: GlassboxModel, split: Split, rows: int
+    config: TrainConfig, shipped: GlassboxModel, split: Split, evaluation: Evaluation, rows: int
 ) -> dict[str, Any]:
     settings = config.glassbox
+    chosen = evaluation.selection
     return {
         "family": FAMILY,
         "params": {
             "interactions": settings.interactions,
             "outer_bags": bags_for(rows, settings),
-            "learning_rate": settings.learning_rate,
-            "smoothing_rounds": settings.smoothing_rounds,
+            "learning_rate": chosen.settings.learning_rate,
+            "smoothing_rounds": chosen.settings.smoothing_rounds,
             "pairs": sum(len(t) == 2 for t in shipped.ebm.term_features_),
+        },
+        "selection": {
+            "cross_fitted_roc_auc": chosen.roc_auc,
+            "rows": chosen.rows,
+            "chosen": chosen.settings.label,
         },
         "calibration": f"platt, fitted on {settings.cross_fit_folds}-fold cross-fitted log-odds",
         "calibration_params": {
