@@ -30,6 +30,7 @@ from declinerisk.bands import RiskBands
 from declinerisk.glassbox import Calibration, GlassboxModel
 from declinerisk.schema import FeatureSet
 from declinerisk.terms import Scores, TermTables
+from declinerisk.values import reads_as, render_value
 
 Array = NDArray[np.float64]
 TOP = 3
@@ -114,13 +115,14 @@ class Kernel:
             self._pair_incidences = (np.asarray(rj, np.intp), np.asarray(rk, np.intp))
             self._pair_both = np.asarray(both, dtype=np.float64)[:, None]
         names = features.names
-        numeric = [int(j) for j in self._explained if features.columns[j].is_numeric]
-        self._numeric_rows = np.asarray([row_of[j] for j in numeric], dtype=np.intp)
-        self._numeric_names = [names[j] for j in numeric]
-        # Values are shown to one decimal: the same text means the same value to the reader.
-        self._numeric_typical = np.round([float(self.typical[j]) for j in numeric], 1)[:, None]
-        categorical = [int(j) for j in self._explained if not features.columns[j].is_numeric]
-        self._categorical = [(row_of[j], names[j], str(self.typical[j])) for j in categorical]
+        self._typical_texts = [
+            (
+                row_of[int(j)],
+                features.columns[j],
+                render_value(features.columns[j], self.typical[j]),
+            )
+            for j in self._explained
+        ]
         self._lever_names = [names[lp.feature] for lp in self.levers]
         self._lever_targets = np.asarray([lp.target for lp in self.levers])[:, None]
         self._lever_below = np.asarray([lp.lever.applies == "below" for lp in self.levers])[:, None]
@@ -206,13 +208,11 @@ class Kernel:
         return np.concatenate(out), single
 
     def _same_as_typical(self, columns: Mapping[str, np.ndarray], rows: int) -> NDArray[np.bool_]:
-        """Explained inputs x rows: the value reads as the typical value (never a reason)."""
+        """Explained inputs x rows: the value reads as the typical value, in the words a
+        reason would use (so it is never a reason)."""
         same = np.zeros((len(self._explained), rows), dtype=bool)
-        if self._numeric_names:
-            x = np.vstack([np.asarray(columns[n], dtype=np.float64) for n in self._numeric_names])
-            same[self._numeric_rows] = np.round(x, 1) == self._numeric_typical
-        for row, name, typical in self._categorical:
-            same[row] = np.asarray(columns[name] == typical, dtype=bool)
+        for row, column, typical in self._typical_texts:
+            same[row] = reads_as(column, columns[column.name], typical)
         return same
 
     def _choose(self, effects: Array) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:

@@ -19,9 +19,11 @@ import pandas as pd
 
 from declinerisk.actions import Playbook
 from declinerisk.kernel import NONE, TOP, KernelResult
-from declinerisk.schema import Column, FeatureSet, Kind
+from declinerisk.schema import FeatureSet
+from declinerisk.values import NOT_RECORDED, render_value
 
-NOT_RECORDED = "not recorded"
+__all__ = ["NOT_RECORDED", "Reason", "ReasonWriter", "WhatIf", "render_value"]
+
 JOIN = " & "
 
 
@@ -47,24 +49,6 @@ class WhatIf:
     column: str
     action: str
     probability: float
-
-
-def render_value(column: Column, value: Any) -> str:
-    """``value`` as a recruiter would say it: "34 days", "-8.5%", "yes", "referral"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return NOT_RECORDED
-    if column.kind is Kind.BOOLEAN:
-        return "yes" if float(value) >= 0.5 else "no"
-    if not column.is_numeric:
-        return str(value).strip()
-    number = float(value)
-    text = f"{number:.1f}".removesuffix(".0")
-    if column.unit == "%":
-        return f"{'+' if number > 0 else ''}{text}%"
-    if not column.unit:
-        return text
-    unit = column.unit[:-1] if number == 1 and column.unit.endswith("s") else column.unit
-    return f"{text} {unit}"
 
 
 class ReasonWriter:

@@ -120,7 +120,9 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
         f"{html.escape(manifest.data.split)}. Model: "
         f"{html.escape(str(manifest.estimator.get('family')))} "
         f"{html.escape(str(manifest.estimator.get('params')))}, calibration "
-        f"{html.escape(str(manifest.estimator.get('calibration')))}.</p>",
+        f"{html.escape(str(manifest.estimator.get('calibration')))}. The test metrics are "
+        f"those of the model {html.escape(str(manifest.estimator.get('evaluated', '')))}; the "
+        f"shipped model was {html.escape(str(manifest.estimator.get('shipped', '')))}.</p>",
     ]
 
     summary = manifest.data_summary
