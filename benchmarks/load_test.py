@@ -83,11 +83,17 @@ async def _load(url: str, seconds: float, concurrency: int, tally: Tally) -> Non
     await asyncio.gather(*(_client(url, stop_at, tally, n) for n in range(concurrency)))
 
 
-def run_load_test(seconds: float, concurrency: int, work: Path) -> dict[str, float]:
-    """Run the whole test in ``work``; returns its figures (raises nothing, checks after)."""
+def run_load_test(
+    seconds: float, concurrency: int, work: Path, *train_args: str
+) -> dict[str, float]:
+    """Run the whole test in ``work``; returns its figures (raises nothing, checks after).
+
+    ``train_args`` go to the training command (tests pass a smaller config)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     demo_file(20_000, 3, work / "offers.csv", cwd=work)
-    train_model(work / "offers.csv", work / "models", "--no-tracking", env=env, cwd=work)
+    train_model(
+        work / "offers.csv", work / "models", "--no-tracking", *train_args, env=env, cwd=work
+    )
     port = free_port()
     store = work / "store.db"
     server_env = {

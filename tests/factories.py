@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,9 @@ from declinerisk.config import TrainConfig
 from declinerisk.sources import write_table
 from declinerisk.synthetic import demo_offers
 
-FAST_GLASSBOX: dict[str, Any] = {
-    "outer_bags": 2,
-    "interactions": 6,
-    "candidates": [{"learning_rate": 0.1, "smoothing_rounds": 50}],
-    "max_rounds": 1000,
-    "cross_fit_folds": 2,
-}
+# Commands under test read it with --config; run() calls get the same settings.
+FAST_CONFIG_FILE = Path(__file__).with_name("fast_config.toml")
+FAST_GLASSBOX: dict[str, Any] = tomllib.loads(FAST_CONFIG_FILE.read_text())["glassbox"]
 
 
 def make_offers(rows: int = 200, seed: int = 0, **overrides: Any) -> pd.DataFrame:

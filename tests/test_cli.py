@@ -13,7 +13,7 @@ import typer
 from declinerisk import display
 from declinerisk.cli import app
 from declinerisk.train import TrainResult, summary_table
-from tests.factories import write_demo
+from tests.factories import FAST_CONFIG_FILE, write_demo
 
 TRAIN_OPTIONS = (
     "--data",
@@ -51,7 +51,15 @@ def test_declinerisk_train_trains(tmp_path: Path) -> None:
     data = write_demo(tmp_path / "offers.csv", rows=1_500, seed=4)
     models = tmp_path / "models"
     done = _run(
-        "declinerisk", "train", "--data", str(data), "--no-tracking", "--models-dir", str(models)
+        "declinerisk",
+        "train",
+        "--data",
+        str(data),
+        "--no-tracking",
+        "--models-dir",
+        str(models),
+        "--config",
+        str(FAST_CONFIG_FILE),
     )
     assert done.returncode == 0, done.stderr
     assert (models / "latest" / "manifest.json").is_file()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import write_demo
+from tests.factories import FAST_CONFIG_FILE, write_demo
 
 NOISE = (
     "WARNING",
@@ -45,6 +45,8 @@ def test_training_with_tracking_prints_no_third_party_noise(tmp_path: Path) -> N
                 str(data),
                 "--models-dir",
                 str(tmp_path / "models"),
+                "--config",
+                str(FAST_CONFIG_FILE),
             ],
             capture_output=True,
             text=True,

@@ -20,10 +20,17 @@ from declinerisk.errors import CanaryMismatchError, ChecksumMismatchError
 from declinerisk.mapping import ColumnMapping
 from declinerisk.sources import file_sha256
 from declinerisk.train import TrainResult, run
-from tests.factories import fast_config
+from tests.factories import FAST_CONFIG_FILE, fast_config
 from tests.service.conftest import API_KEY, AUTH, offer, settings_for
 
-TRAIN = [sys.executable, "-m", "declinerisk.train", "--no-tracking"]
+TRAIN = [
+    sys.executable,
+    "-m",
+    "declinerisk.train",
+    "--no-tracking",
+    "--config",
+    str(FAST_CONFIG_FILE),
+]
 
 
 def _altered_copy(source: Path, models: Path, name: str, truncate: bool) -> Path:

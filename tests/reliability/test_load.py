@@ -8,10 +8,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 
 from load_test import failures, run_load_test
+from tests.factories import FAST_CONFIG_FILE
 
 
 def test_ten_seconds_at_concurrency_16_loses_nothing(tmp_path: Path) -> None:
-    figures = run_load_test(10, 16, tmp_path)
+    figures = run_load_test(10, 16, tmp_path, "--config", str(FAST_CONFIG_FILE))
     assert figures["successes"] > 100
     assert figures["errors"] == 0
     assert figures["store_rows"] == figures["successes"]
