@@ -214,7 +214,7 @@ class TermTables:
             + codes[self._second] * self._stride_second[:, None]
         )
         terms = np.take(self.table, index)
-        return Scores(codes, terms, self.intercept + terms.sum(axis=0))
+        return Scores(codes, terms, self.intercept + _ordered_sum(terms))
 
     def plan(self, values: Mapping[int, Any]) -> Plan:
         """Compile a substitution of ``values`` (input index -> value) for :meth:`substitute`."""
@@ -254,7 +254,10 @@ class TermTables:
         """
         index = plan.constant[:, None] + scores.codes[plan.other] * plan.stride[:, None]
         replaced = np.take(self.table, index)
-        delta = plan.owner.T @ (scores.terms[plan.terms] - replaced)
+        change = scores.terms[plan.terms] - replaced
+        delta = np.zeros((len(plan.inputs), len(scores)))
+        for r, owner in enumerate(plan.owner.argmax(axis=1)):
+            delta[owner] += change[r]
         return Substituted(delta, replaced)
 
     def score_of(self, term: int, values: Sequence[Any]) -> float:
@@ -275,3 +278,16 @@ class TermTables:
                 scores.codes[self._unseen_slots] == self._unseen_codes[:, None]
             )
         return found
+
+
+def _ordered_sum(terms: Array) -> Array:
+    """The sum over terms (rows), added one term at a time in term order.
+
+    NumPy's ``sum(axis=0)`` adds in a different order for one column than for many, which
+    moved the last digit of a probability with the size of the request; a fixed order gives
+    every offer the same log-odds to the bit, alone or among a million.
+    """
+    total = np.zeros(terms.shape[1])
+    for row in terms:
+        total += row
+    return total

@@ -85,7 +85,7 @@ def test_records_and_files_get_the_same_answers_from_the_one_kernel(
     assert [s.action for s in from_records] == from_file["action"].tolist()
     for rank in (1, 2, 3):
         said = [
-            s.reasons[rank - 1].sentence if len(s.reasons) >= rank else "" for s in from_records
+            s.reasons[rank - 1].sentence if len(s.reasons) >= rank else None for s in from_records
         ]
         assert said == from_file[f"reason_{rank}_sentence"].tolist()
     # And both equal the library's public prediction (unseen categories included).
