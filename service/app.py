@@ -19,6 +19,7 @@ from service import errors
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
 from service.routes import admin, health, model, monitoring, outcomes, scores, webhooks
+from service.scopes import parse_grants
 from service.settings import ServiceSettings
 from service.state import ModelSlot, Runtime
 
@@ -70,6 +71,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         responses=errors.REFUSALS,  # every route documents the stable error body
     )
     app.state.settings = settings
+    app.state.key_grants = parse_grants(settings.api_key_hashes)
     errors.install(app)
     for router in (
         scores.router,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from declinerisk.registry import is_mlflow_uri
-
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+from service.scopes import parse_grants
 
 
 class ServiceSettings(BaseSettings):
@@ -33,7 +31,8 @@ class ServiceSettings(BaseSettings):
     )
     api_key_hashes: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="comma-separated SHA-256 hex digests of the accepted API keys",
+        description="comma-separated SHA-256 hex digests of the accepted API keys, each "
+        "optionally with its scopes (<digest>:score+outcomes); without scopes, all",
     )
     webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
@@ -63,9 +62,7 @@ class ServiceSettings(BaseSettings):
                 "set DECLINERISK_API_KEY_HASHES to the SHA-256 of at least one API key "
                 '(printf %s "$KEY" | sha256sum)'
             )
-        bad = [h[:8] + "..." for h in hashes if not SHA256_HEX.match(h)]
-        if bad:
-            raise ValueError(f"not SHA-256 hex digests: {bad}")
+        parse_grants(hashes)  # raises on a bad digest or an unknown scope
         return hashes
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 
 from declinerisk import schema
 from declinerisk.scoring import ScoredOffer
-from service.auth import Authenticated
+from service.auth import ScoreScope
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
 from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse, WhatIfOut
 
@@ -24,7 +24,7 @@ CONTRACT_NAMES = frozenset(schema.COLUMNS_BY_NAME)
 @router.post("/scores", response_model=ScoresResponse)
 async def score_offers(
     request: ScoresRequest,
-    _: Authenticated,
+    _: ScoreScope,
     predictor: PredictorDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
