@@ -15,6 +15,7 @@ from declinerisk.errors import DeclineRiskError, ModelNotLoadedError
 from declinerisk.recorder import ScoreRecorder
 from declinerisk.scoring import Predictor
 from declinerisk.store import Store
+from service.integrations import Integrations
 from service.metrics import ServiceMetrics
 
 
@@ -59,3 +60,4 @@ class Runtime:
     recorder: ScoreRecorder
     metrics: ServiceMetrics
     scoring_pool: ThreadPoolExecutor
+    integrations: Integrations

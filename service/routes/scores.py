@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
 from declinerisk import schema
+from declinerisk.recorder import score_rows
 from declinerisk.scoring import ScoredOffer
 from service.auth import ScoreScope
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
@@ -79,21 +80,7 @@ def _record(offer: Any) -> dict[str, Any]:
 def _store_rows(
     request_id: str, records: list[dict[str, Any]], scored: list[ScoredOffer]
 ) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
-    return [
-        {
-            "request_id": request_id,
-            "offer_id": offer.offer_id,
-            "model_version": offer.model_version,
-            "inputs": record,
-            "probability": offer.decline_probability,
-            "band": offer.risk_band,
-            "reasons": [r.__dict__ for r in offer.reasons],
-            "action": offer.action,
-            "scored_at": now,
-        }
-        for record, offer in zip(records, scored, strict=True)
-    ]
+    return score_rows(request_id, records, scored, datetime.now(UTC))
 
 
 def _out(offer: ScoredOffer) -> ScoreOut:

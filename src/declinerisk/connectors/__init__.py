@@ -1,1 +1,1 @@
-"""ATS connectors: each turns a verified delivery from one ATS into score, outcome or ignore commands."""
+"""ATS connectors: each turns a verified delivery from one ATS into a score, outcome or ignore."""
