@@ -30,7 +30,8 @@ def postgres_control() -> tuple[str, str, str]:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "DROP TABLE IF EXISTS score_records, outcomes, outbox_events, connector_events, alembic_version"
+                "DROP TABLE IF EXISTS score_records, outcomes, outbox_events, connector_events,"
+                " alembic_version"
             )
         )
     engine.dispose()
