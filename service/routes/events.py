@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,7 +37,7 @@ class EventsOut(BaseModel):
 class ResendIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    ids: list[int] | None = Field(
+    ids: list[Annotated[int, Field(ge=1, le=2**62)]] | None = Field(
         None, max_length=1000, description="these events; default: every dead event"
     )
 

@@ -103,6 +103,8 @@ def test_deprecated_versions_and_unknown_actions_are_ignored_and_counted(
     ping = client.post(ROUTE, content=body, headers=delivery(body, "evt-p"))
     for answer in (deprecated, deleted, ping):
         assert answer.status_code == 200 and answer.json()["result"] == "ignored"
+    assert deprecated.json()["reason"] == "a deprecated offer version"
+    assert "ping" not in ping.text  # the submitted action is not echoed
     assert store_of(client).scores("greenhouse-234556") == []
     assert store_of(client).outcomes() == []
     metrics = client.get("/metrics").text

@@ -150,7 +150,7 @@ class GreenhouseConnector:
             raise PayloadError([("body", "not a JSON object")])
         action = delivery.get("action")
         if action not in SCORED_ACTIONS:
-            return Ignore(f"action {str(action)[:40]!r} is not handled")
+            return Ignore("not an offer_created or offer_updated delivery")
         try:
             offer = _Offer.model_validate(delivery.get("payload"))
         except ValidationError as exc:
@@ -170,7 +170,11 @@ class GreenhouseConnector:
                 )
             )
         if status != "Created":
-            return Ignore(f"offer status {str(status)[:20]!r} is not scored")
+            return Ignore(
+                "a deprecated offer version"
+                if status == "Deprecated"
+                else "offer status not handled"
+            )
         return self._score(offer, offer_id)
 
     def _score(self, offer: _Offer, offer_id: str) -> ScoreOffer:
