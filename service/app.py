@@ -11,14 +11,26 @@ from fastapi import FastAPI
 
 from declinerisk import __version__
 from declinerisk.actions import load_playbook
+from declinerisk.outbox import Outbox
 from declinerisk.recorder import ScoreRecorder
 from declinerisk.registry import load_reference
 from declinerisk.scoring import Predictor, Scorer
 from declinerisk.store import open_store
-from service import docs, errors
+from service import docs, errors, integrations
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
-from service.routes import admin, health, model, monitoring, outcomes, scores, webhooks
+from service.routes import (
+    admin,
+    connectors,
+    events,
+    health,
+    model,
+    monitoring,
+    outcomes,
+    scores,
+    webhooks,
+)
+from service.scopes import parse_grants
 from service.settings import ServiceSettings
 from service.state import ModelSlot, Runtime
 
@@ -43,23 +55,31 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     """The service. ``loader`` replaces model loading (tests pass a fake predictor)."""
     settings = settings or ServiceSettings()
     metrics = ServiceMetrics()
+    extra_metrics = integrations.IntegrationMetrics(metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The model first: a refused one stops start-up before anything else is opened.
         slot = ModelSlot(loader or model_loader(settings))
         current = slot.load()
-        store = open_store(settings.database_url)
+        store = open_store(settings.database_url, on_scores=integrations.score_hook(settings))
         recorder = ScoreRecorder(store, settings.spool_path, on_failure=metrics.store_failures.inc)
         metrics.serving(current.version)
         log.info("serving model %s", current.version)
         pool = ThreadPoolExecutor(settings.scoring_threads, thread_name_prefix="scoring")
-        app.state.runtime = Runtime(slot, store, recorder, metrics, pool)
+        extras = integrations.Integrations(
+            integrations.greenhouse(settings),
+            Outbox(store),
+            integrations.event_sender(settings, store, extra_metrics),
+            extra_metrics,
+        )
+        app.state.runtime = Runtime(slot, store, recorder, metrics, pool, extras)
         try:
             yield
         finally:
             pool.shutdown(wait=True)
             recorder.close()
+            extras.close()
             store.engine.dispose()
 
     app = FastAPI(
@@ -72,6 +92,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.key_grants = parse_grants(settings.api_key_hashes)
     errors.install(app)
     docs.install(app)
     for router in (
@@ -82,6 +103,8 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         monitoring.router,
         admin.router,
         health.router,
+        connectors.router,
+        events.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -60,7 +60,7 @@ class ErrorBody(BaseModel):
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": CODES[status].replace("_", " ")}
-    for status in (400, 401, 404, 405, 409, 413, 415, 422, 500, 503)
+    for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503)
 }
 
 

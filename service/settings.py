@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from standardwebhooks.webhooks import Webhook
 
 from declinerisk.registry import is_mlflow_uri
-
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+from service.scopes import parse_grants
 
 
 class ServiceSettings(BaseSettings):
@@ -33,7 +32,8 @@ class ServiceSettings(BaseSettings):
     )
     api_key_hashes: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="comma-separated SHA-256 hex digests of the accepted API keys",
+        description="comma-separated SHA-256 hex digests of the accepted API keys, each "
+        "optionally with its scopes (<digest>:score+outcomes); without scopes, all",
     )
     webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
@@ -47,6 +47,31 @@ class ServiceSettings(BaseSettings):
     )
     playbook: Path | None = None
     scoring_threads: int = Field(2, ge=1, le=64, description="threads that run scoring")
+
+    # Outbound risk events (Standard Webhooks) and the Greenhouse connector.
+    event_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated URLs that receive offer.scored and offer.risk_changed",
+    )
+    event_secret: SecretStr | None = Field(
+        None, description="Standard Webhooks signing secret, whsec_<base64>"
+    )
+    event_max_attempts: int = Field(10, ge=1, le=100, description="then the event is dead")
+    event_backoff_seconds: float = Field(2.0, gt=0, le=3600, description="first retry delay")
+    event_backoff_max_seconds: float = Field(600.0, gt=0, le=86400)
+    event_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    event_poll_seconds: float = Field(1.0, gt=0, le=60)
+    greenhouse_secret: SecretStr | None = Field(
+        None, description="the secret key of the Greenhouse web hook; unset refuses deliveries"
+    )
+    greenhouse_mapping: Path | None = Field(
+        None, description="TOML with a [greenhouse.fields] table: contract input = custom field key"
+    )
+    harvest_client_id: str | None = None
+    harvest_client_secret: SecretStr | None = None
+    harvest_user_id: str | None = Field(None, description="the Greenhouse user_id sent as sub")
+    harvest_base_url: str = "https://harvest.greenhouse.io"
+    harvest_token_url: str = "https://auth.greenhouse.io/token"
 
     @field_validator("api_key_hashes", mode="before")
     @classmethod
@@ -63,9 +88,7 @@ class ServiceSettings(BaseSettings):
                 "set DECLINERISK_API_KEY_HASHES to the SHA-256 of at least one API key "
                 '(printf %s "$KEY" | sha256sum)'
             )
-        bad = [h[:8] + "..." for h in hashes if not SHA256_HEX.match(h)]
-        if bad:
-            raise ValueError(f"not SHA-256 hex digests: {bad}")
+        parse_grants(hashes)  # raises on a bad digest or an unknown scope
         return hashes
 
     @model_validator(mode="after")
@@ -76,4 +99,36 @@ class ServiceSettings(BaseSettings):
             resolved = (folder if folder.is_absolute() else Path.cwd() / folder).absolute()
             if inside not in (resolved, *resolved.parents):
                 raise ValueError(f"model {self.model!r} is outside models_dir {self.models_dir}")
+        return self
+
+    @field_validator("event_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("event_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        bad = [i for i, url in enumerate(urls) if not url.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"event URLs at positions {bad} are not http(s) URLs")
+        return urls
+
+    @model_validator(mode="after")
+    def _events_and_harvest_complete(self) -> ServiceSettings:
+        if self.event_urls:
+            if self.event_secret is None:
+                raise ValueError(
+                    "DECLINERISK_EVENT_URLS needs DECLINERISK_EVENT_SECRET (whsec_...)"
+                )
+            try:
+                Webhook(self.event_secret.get_secret_value())
+            except Exception as exc:
+                raise ValueError("DECLINERISK_EVENT_SECRET is not whsec_<base64>") from exc
+        if (self.harvest_client_id is None) != (self.harvest_client_secret is None):
+            raise ValueError(
+                "set both DECLINERISK_HARVEST_CLIENT_ID and _CLIENT_SECRET, or neither"
+            )
         return self

@@ -23,6 +23,7 @@ from declinerisk.errors import (
 from declinerisk.recorder import ScoreRecorder
 from declinerisk.scoring import Predictor
 from declinerisk.store import Store
+from service.integrations import Integrations
 from service.metrics import ServiceMetrics
 
 log = logging.getLogger("declinerisk.service")
@@ -91,3 +92,4 @@ class Runtime:
     recorder: ScoreRecorder
     metrics: ServiceMetrics
     scoring_pool: ThreadPoolExecutor
+    integrations: Integrations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.auth import Authenticated
+from service.auth import ModelScope
 from service.deps import PredictorDep
 from service.schemas import FeatureOut, ModelCard
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["model"])
 
 
 @router.get("/model", response_model=ModelCard)
-def model_card(_: Authenticated, predictor: PredictorDep) -> ModelCard:
+def model_card(_: ModelScope, predictor: PredictorDep) -> ModelCard:
     """Version, training time, metrics, band thresholds and input features of the model."""
     manifest = predictor.manifest
     return ModelCard(

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from declinerisk import drift
-from service.auth import Authenticated
+from service.auth import ModelScope
 from service.deps import PredictorDep, StoreDep
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
@@ -31,7 +31,7 @@ class DriftOut(BaseModel):
 
 @router.get("/drift", response_model=DriftOut)
 async def drift_report(
-    _: Authenticated,
+    _: ModelScope,
     predictor: PredictorDep,
     store: StoreDep,
     days: int = Query(30, ge=1, le=3650, description="window of scored offers, in days"),

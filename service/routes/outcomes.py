@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from declinerisk.store import Outcome
-from service.auth import Authenticated
+from service.auth import OutcomesScope
 from service.deps import StoreDep
 from service.schemas import OutcomeIn, OutcomeOut
 
@@ -33,6 +33,6 @@ def record_outcome(store: StoreDep, outcome: OutcomeIn, source: str) -> OutcomeO
 
 
 @router.post("/outcomes", response_model=OutcomeOut)
-def post_outcome(outcome: OutcomeIn, _: Authenticated, store: StoreDep) -> OutcomeOut:
+def post_outcome(outcome: OutcomeIn, _: OutcomesScope, store: StoreDep) -> OutcomeOut:
     """Record that an offer was accepted or declined; a repeated event is not recorded twice."""
     return record_outcome(store, outcome, source="api")

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
 from declinerisk import schema
+from declinerisk.recorder import score_rows
 from declinerisk.schema import FeatureSet
 from declinerisk.scoring import ScoredOffer
 from declinerisk.validation import record_problems
-from service.auth import Authenticated
+from service.auth import ScoreScope
 from service.deps import PredictorDep, RuntimeDep, SettingsDep
 from service.schemas import ReasonOut, ScoreOut, ScoresRequest, ScoresResponse, WhatIfOut
 
@@ -25,7 +26,7 @@ CONTRACT_NAMES = frozenset(schema.COLUMNS_BY_NAME)
 @router.post("/scores", response_model=ScoresResponse)
 async def score_offers(
     request: ScoresRequest,
-    _: Authenticated,
+    _: ScoreScope,
     predictor: PredictorDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
@@ -114,21 +115,7 @@ def _record(offer: Any) -> dict[str, Any]:
 def _store_rows(
     request_id: str, records: list[dict[str, Any]], scored: list[ScoredOffer]
 ) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
-    return [
-        {
-            "request_id": request_id,
-            "offer_id": offer.offer_id,
-            "model_version": offer.model_version,
-            "inputs": record,
-            "probability": offer.decline_probability,
-            "band": offer.risk_band,
-            "reasons": [r.__dict__ for r in offer.reasons],
-            "action": offer.action,
-            "scored_at": now,
-        }
-        for record, offer in zip(records, scored, strict=True)
-    ]
+    return score_rows(request_id, records, scored, datetime.now(UTC))
 
 
 def _out(offer: ScoredOffer) -> ScoreOut:

@@ -382,6 +382,19 @@ def serve(
     return 0
 
 
+@app.command(
+    "events",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+@user_errors
+def events(ctx: typer.Context) -> int:
+    """List or re-send outbound risk events in the store's outbox (list|resend; --help)."""
+    from declinerisk import events_cli
+
+    return events_cli.main(ctx.args)
+
+
 def run_command(command: Any, argv: Sequence[str] | None, prog_name: str) -> int:
     """Run a Typer app (or one command as a whole program) on ``argv``; the exit code."""
     click_command = typer.main.get_command(command)

@@ -12,11 +12,12 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from declinerisk.scoring import ScoredOffer
 from declinerisk.store import Store
 
 log = logging.getLogger("declinerisk.recorder")
@@ -136,6 +137,32 @@ class ScoreRecorder:
                 self._store.add_scores(rows)
             self._spool.unlink()
             log.info("replayed %d spooled score records", len(rows))
+
+
+def score_rows(
+    request_id: str,
+    records: Sequence[Mapping[str, Any]],
+    scored: Sequence[ScoredOffer],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Store rows for scored offers: the record's columns, plus ``what_ifs`` and ``warnings``
+    for the outbound events (the store keeps only its columns)."""
+    return [
+        {
+            "request_id": request_id,
+            "offer_id": offer.offer_id,
+            "model_version": offer.model_version,
+            "inputs": dict(record),
+            "probability": offer.decline_probability,
+            "band": offer.risk_band,
+            "reasons": [r.__dict__ for r in offer.reasons],
+            "action": offer.action,
+            "scored_at": now,
+            "what_ifs": [w.__dict__ for w in offer.what_ifs],
+            "warnings": list(offer.warnings),
+        }
+        for record, offer in zip(records, scored, strict=True)
+    ]
 
 
 def _json_default(value: Any) -> Any:

@@ -9,7 +9,7 @@ label source for the next training run (:meth:`Store.training_frame`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,11 +116,18 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+ScoreHook = Callable[[Session, Sequence[dict[str, Any]]], None]
+"""Runs inside the transaction that writes score records (e.g. the outbox's events)."""
+
+SCORE_COLUMNS = frozenset(c.name for c in ScoreRecord.__table__.columns if c.name != "id")
+
+
 class Store:
     """Reads and writes score and outcome records."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_scores: ScoreHook | None = None) -> None:
         self.engine = engine
+        self.on_scores = on_scores
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
@@ -137,28 +144,42 @@ class Store:
         return True
 
     def add_scores(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert score records in one transaction (dicts with ScoreRecord's columns)."""
+        """Insert score records in one transaction (dicts with ScoreRecord's columns; other
+        keys are for the ``on_scores`` hook, which runs in the same transaction)."""
         if rows:
             with self.session() as session:
-                session.execute(insert(ScoreRecord), list(rows))
+                self.write_scores(session, rows)
+
+    def write_scores(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+        """:meth:`add_scores` inside a transaction the caller holds."""
+        if self.on_scores is not None:
+            self.on_scores(session, rows)
+        records = [{k: v for k, v in row.items() if k in SCORE_COLUMNS} for row in rows]
+        session.execute(insert(ScoreRecord), records)
 
     def add_outcome(self, outcome: Outcome) -> bool:
         """Record an outcome; False when (offer_id, event_id) was recorded before."""
-        record = OutcomeRecord(
-            offer_id=outcome.offer_id,
-            event_id=outcome.event_id,
-            outcome=outcome.outcome,
-            decline_reason=outcome.decline_reason,
-            decided_at=outcome.decided_at,
-            received_at=datetime.now(UTC),
-            source=outcome.source,
-        )
         try:
             with self.session() as session:
-                session.add(record)
+                self.write_outcome(session, outcome)
         except IntegrityError:
             return False
         return True
+
+    def write_outcome(self, session: Session, outcome: Outcome) -> None:
+        """:meth:`add_outcome` inside a transaction the caller holds (a repeat raises
+        IntegrityError at commit)."""
+        session.add(
+            OutcomeRecord(
+                offer_id=outcome.offer_id,
+                event_id=outcome.event_id,
+                outcome=outcome.outcome,
+                decline_reason=outcome.decline_reason,
+                decided_at=outcome.decided_at,
+                received_at=datetime.now(UTC),
+                source=outcome.source,
+            )
+        )
 
     def count_scores(self, request_ids: Iterable[str] | None = None) -> int:
         with self.session() as session:
@@ -245,14 +266,14 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def open_store(url: str = DEFAULT_URL) -> Store:
-    """A migrated store at ``url``."""
+def open_store(url: str = DEFAULT_URL, on_scores: ScoreHook | None = None) -> Store:
+    """A migrated store at ``url``; ``on_scores`` runs in each score-writing transaction."""
     engine = make_engine(url)
     try:
         migrate(engine)
     except Exception as exc:
         raise StoreError(f"cannot open the store at {_safe(url)}: {exc}") from exc
-    return Store(engine)
+    return Store(engine, on_scores)
 
 
 def _safe(url: str) -> str:

@@ -28,7 +28,12 @@ def postgres_control() -> tuple[str, str, str]:
         pytest.skip("needs the PostgreSQL started by .ci/postgres.sh")
     engine = create_engine(URL)
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS score_records, outcomes, alembic_version"))
+        connection.execute(
+            text(
+                "DROP TABLE IF EXISTS score_records, outcomes, outbox_events, connector_events,"
+                " alembic_version"
+            )
+        )
     engine.dispose()
     return URL, STOP, START
 

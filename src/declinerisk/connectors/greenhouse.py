@@ -1,0 +1,282 @@
+"""Greenhouse offer webhooks: verify, map custom fields onto the contract, decide the command.
+
+Greenhouse signs each body with HMAC-SHA256 and the hook's secret key and sends
+``Signature: sha256 <hexdigest>`` (a space, not ``=``); ``Greenhouse-Event-ID`` names the
+delivery. ``offer_created`` / ``offer_updated`` carry the offer with ``offer_status``:
+Created is an open offer (scored), Accepted and Rejected are outcomes (decided at
+``resolved_at``), Deprecated is an old version a new ``offer_created`` replaces (ignored).
+Everything else is ignored. Versions of one application's offer share the offer id
+``greenhouse-<application_id>``, so a new version is a re-score of the same offer.
+
+Which custom field holds which contract input is the operator's mapping
+(``training/greenhouse.example.toml``), looked up among the offer's custom fields, then the
+application's (from Harvest v3, when configured). Harvest also gives ``applied_at`` and
+``last_activity_at``: ``days_in_process`` is ``sent_on`` (or today) minus ``applied_at``,
+``days_since_last_contact`` today minus ``last_activity_at``; a mapped custom field wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import tomllib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from declinerisk import schema
+from declinerisk.connectors.base import (
+    Command,
+    Ignore,
+    PayloadError,
+    RecordOutcome,
+    ScoreOffer,
+    SignatureError,
+)
+from declinerisk.errors import DeclineRiskError
+from declinerisk.schema import Column, Kind, Role
+from declinerisk.store import Outcome
+
+NAME = "greenhouse"
+SCORED_ACTIONS = frozenset({"offer_created", "offer_updated"})
+OUTCOMES = {"Accepted": "accepted", "Rejected": "declined"}
+TEXT_LIMIT = 256
+INPUTS = {c.name: c for c in schema.COLUMNS if c.role in (Role.CORE, Role.OPTIONAL)}
+ENRICHED = ("days_in_process", "days_since_last_contact")
+
+
+class GreenhouseMapping(BaseModel):
+    """Contract input -> Greenhouse custom field key, from the ``[greenhouse]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("fields")
+    @classmethod
+    def _known_inputs(cls, fields: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(fields) - set(INPUTS))
+        if unknown:
+            raise ValueError(f"not contract inputs: {unknown}; known: {sorted(INPUTS)}")
+        empty = sorted(name for name, key in fields.items() if not key.strip())
+        if empty:
+            raise ValueError(f"empty custom field keys for {empty}")
+        return fields
+
+
+def load_mapping(path: Path | None) -> GreenhouseMapping:
+    """The ``[greenhouse]`` table of a TOML file; no file maps nothing."""
+    if path is None:
+        return GreenhouseMapping()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return GreenhouseMapping.model_validate(data.get("greenhouse", {}))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise DeclineRiskError(f"Greenhouse mapping {path.name}: {exc}") from exc
+
+
+class ApplicationFacts(BaseModel):
+    """What Harvest v3 says about the offer's application."""
+
+    applied_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    stage: str | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApplicationSource(Protocol):
+    def application(self, application_id: str) -> ApplicationFacts: ...
+
+
+class _Offer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | str
+    application_id: int | str
+    version: int | None = None
+    sent_on: date | datetime | None = None
+    resolved_at: datetime | None = None
+    offer_status: str | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``Signature`` header Greenhouse sends for ``body``."""
+    return "sha256 " + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class GreenhouseConnector:
+    def __init__(
+        self,
+        secret: str | None,
+        mapping: GreenhouseMapping,
+        applications: ApplicationSource | None = None,
+        today: Any = None,
+    ) -> None:
+        self._secret = secret
+        self.mapping = mapping
+        self.applications = applications
+        self._today = today or (lambda: datetime.now(UTC).date())
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        if not self._secret:
+            raise SignatureError("not_configured")
+        given = headers.get("signature")
+        if not given:
+            raise SignatureError("missing_signature")
+        if not hmac.compare_digest(signature(self._secret, body), given.strip()):
+            raise SignatureError("bad_signature")
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        """``Greenhouse-Event-ID``; without it, the body's SHA-256 (the same body again is
+        the same delivery)."""
+        given = headers.get("greenhouse-event-id", "").strip()
+        return given[:200] if given else "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def parse(self, body: bytes) -> Command:
+        try:
+            delivery = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise PayloadError([("body", "not JSON")]) from exc
+        if not isinstance(delivery, dict):
+            raise PayloadError([("body", "not a JSON object")])
+        action = delivery.get("action")
+        if action not in SCORED_ACTIONS:
+            return Ignore("not an offer_created or offer_updated delivery")
+        try:
+            offer = _Offer.model_validate(delivery.get("payload"))
+        except ValidationError as exc:
+            raise PayloadError(
+                [("payload." + ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+            ) from exc
+        status = offer.offer_status
+        offer_id = f"greenhouse-{offer.application_id}"
+        if status in OUTCOMES:
+            return RecordOutcome(
+                Outcome(
+                    offer_id=offer_id,
+                    event_id=f"greenhouse-offer-{offer.id}-{status.lower()}",
+                    outcome=OUTCOMES[status],
+                    decided_at=offer.resolved_at,
+                    source=NAME,
+                )
+            )
+        if status != "Created":
+            return Ignore(
+                "a deprecated offer version"
+                if status == "Deprecated"
+                else "offer status not handled"
+            )
+        return self._score(offer, offer_id)
+
+    def _score(self, offer: _Offer, offer_id: str) -> ScoreOffer:
+        facts = (
+            self.applications.application(str(offer.application_id))
+            if self.applications is not None
+            else None
+        )
+        fields = {**(facts.custom_fields if facts else {}), **(offer.custom_fields or {})}
+        record: dict[str, Any] = dict.fromkeys(INPUTS)
+        record[schema.ID_COLUMN] = offer_id
+        sent = _day(offer.sent_on)
+        record[schema.DATE_COLUMN] = sent.isoformat() if sent else None
+        problems: list[tuple[str, str]] = []
+        warnings: list[str] = []
+        if facts is not None:
+            record.update(_enriched(facts, sent or self._today(), self._today()))
+        for name, key in self.mapping.fields.items():
+            if key not in fields:
+                continue
+            value, problem = _convert(INPUTS[name], _field_value(fields[key]))
+            if problem:
+                problems.append((f"custom_fields.{key}", problem))
+            elif value is not None:
+                record[name] = value
+        if problems:
+            raise PayloadError(problems)
+        for name, column in INPUTS.items():
+            if column.role is Role.CORE and record[name] is None:
+                warnings.append(f"{name}: {self._why_missing(name, fields)}")
+        return ScoreOffer(record, warnings)
+
+    def _why_missing(self, name: str, fields: Mapping[str, Any]) -> str:
+        key = self.mapping.fields.get(name)
+        if key is not None and key in fields:
+            return f"custom field '{key}' is empty"
+        if name in ENRICHED and self.applications is None:
+            return "not mapped, and Harvest v3 credentials are not configured to compute it"
+        if key is not None:
+            return f"custom field '{key}' is not on the offer or application"
+        return "no Greenhouse custom field is mapped to it"
+
+
+def _enriched(facts: ApplicationFacts, sent: date, today: date) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if facts.applied_at is not None:
+        values["days_in_process"] = float(max((sent - facts.applied_at.date()).days, 0))
+    if facts.last_activity_at is not None:
+        values["days_since_last_contact"] = float(
+            max((today - facts.last_activity_at.date()).days, 0)
+        )
+    return values
+
+
+def _day(value: date | datetime | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _field_value(field: Any) -> Any:
+    """A custom field's value: ``{"name", "type", "value"}`` (keyed), or the bare value;
+    currency values are ``{"amount", "unit"}``, selects may be ``{"name"}``."""
+    value = field.get("value") if isinstance(field, dict) and "value" in field else field
+    if isinstance(value, dict):
+        for inner in ("amount", "name", "value"):
+            if inner in value:
+                return value[inner]
+    return value
+
+
+def _convert(column: Column, value: Any) -> tuple[Any, str | None]:
+    """The value in the contract's type and range, or a problem (never quoting the value)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if column.kind is Kind.BOOLEAN:
+        return _boolean(column, value)
+    if column.kind is Kind.CATEGORY:
+        text = str(value).strip()
+        if isinstance(value, dict | list) or len(text) > TEXT_LIMIT:
+            return None, f"{column.name} must be a text of at most {TEXT_LIMIT} characters"
+        return text, None
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number != number or number in (float("inf"), float("-inf")):
+        return None, f"{column.name} must be a number"
+    if column.kind is Kind.INTEGER:
+        if not number.is_integer():
+            return None, f"{column.name} must be a whole number"
+        number = int(number)
+    low, high = column.minimum, column.maximum
+    if (low is not None and number < low) or (high is not None and number > high):
+        return None, f"{column.name} must be {column.range_text()}"
+    return number, None
+
+
+def _boolean(column: Column, value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, bool):
+        return value, None
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "1", "y"):
+        return True, None
+    if text in ("no", "false", "0", "n"):
+        return False, None
+    return None, f"{column.name} must be yes or no"
