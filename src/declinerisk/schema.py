@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -295,8 +296,10 @@ class FeatureSet:
         if not all(c.is_feature for c in self.columns):
             raise ValueError("a FeatureSet holds only core, optional or extra columns")
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
+        """The input names, in order (built once: the scoring path asks for them often).
+        Treat the list as read-only."""
         return [c.name for c in self.columns]
 
     @property

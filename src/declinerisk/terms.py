@@ -108,7 +108,7 @@ class Plan:
     constant: NDArray[np.intp]
     other: NDArray[np.intp]
     stride: NDArray[np.intp]
-    owner: Array  # incidences x inputs, 1 where the incidence substitutes that input
+    owner_index: NDArray[np.intp]  # for each incidence, the input it substitutes
 
 
 @dataclass(frozen=True)
@@ -222,9 +222,8 @@ class TermTables:
         chosen = tuple(
             (t, pos) for t, pos in self.incidences if self.term_features[t][pos] in values
         )
-        constant, other, stride = [], [], []
-        owner = np.zeros((len(chosen), len(inputs)))
-        for r, (t, pos) in enumerate(chosen):
+        constant, other, stride, owner = [], [], [], []
+        for t, pos in chosen:
             feature = self.term_features[t][pos]
             _, binning = self.binning_of(t, pos)
             own_stride = self._stride_first[t] if pos == 0 else self._stride_second[t]
@@ -234,7 +233,7 @@ class TermTables:
             stride.append(
                 0 if not pair else self._stride_second[t] if pos == 0 else self._stride_first[t]
             )
-            owner[r, inputs.index(feature)] = 1.0
+            owner.append(inputs.index(feature))
         return Plan(
             inputs,
             chosen,
@@ -242,7 +241,7 @@ class TermTables:
             np.asarray(constant, dtype=np.intp),
             np.asarray(other, dtype=np.intp),
             np.asarray(stride, dtype=np.intp),
-            owner,
+            np.asarray(owner, dtype=np.intp),
         )
 
     def substitute(self, scores: Scores, plan: Plan) -> Substituted:
@@ -255,10 +254,7 @@ class TermTables:
         index = plan.constant[:, None] + scores.codes[plan.other] * plan.stride[:, None]
         replaced = np.take(self.table, index)
         change = scores.terms[plan.terms] - replaced
-        delta = np.zeros((len(plan.inputs), len(scores)))
-        for r, owner in enumerate(plan.owner.argmax(axis=1)):
-            delta[owner] += change[r]
-        return Substituted(delta, replaced)
+        return Substituted(_grouped_sum(change, plan.owner_index, len(plan.inputs)), replaced)
 
     def score_of(self, term: int, values: Sequence[Any]) -> float:
         """One term's score with each of its inputs at the given value."""
@@ -285,9 +281,29 @@ def _ordered_sum(terms: Array) -> Array:
 
     NumPy's ``sum(axis=0)`` adds in a different order for one column than for many, which
     moved the last digit of a probability with the size of the request; a fixed order gives
-    every offer the same log-odds to the bit, alone or among a million.
+    every offer the same log-odds to the bit, alone or among a million. One offer is added
+    in Python floats: the same IEEE additions in the same order, without NumPy's per-call cost.
     """
+    if terms.shape[1] == 1:
+        one = 0.0
+        for value in terms[:, 0].tolist():
+            one += value
+        return np.asarray([one])
     total = np.zeros(terms.shape[1])
     for row in terms:
         total += row
+    return total
+
+
+def _grouped_sum(change: Array, owner: NDArray[np.intp], groups: int) -> Array:
+    """Rows of ``change`` summed into ``groups`` by ``owner``, one row at a time in order:
+    the same additions for one offer as for a million (see :func:`_ordered_sum`)."""
+    if change.shape[1] == 1:
+        sums = [0.0] * groups
+        for group, value in zip(owner.tolist(), change[:, 0].tolist(), strict=True):
+            sums[group] += value
+        return np.asarray(sums).reshape(groups, 1)
+    total = np.zeros((groups, change.shape[1]))
+    for row, group in enumerate(owner.tolist()):
+        total[group] += change[row]
     return total
