@@ -31,7 +31,7 @@ def postgres_control() -> tuple[str, str, str]:
         connection.execute(
             text(
                 "DROP TABLE IF EXISTS score_records, outcomes, outbox_events, connector_events,"
-                " alembic_version"
+                " erased_offers, audit_events, alembic_version"
             )
         )
     engine.dispose()
