@@ -46,7 +46,7 @@ class AuditEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    at: privacy.UtcDatetime
     key_id: str | None = Field(description="first 12 hex characters of the key's SHA-256")
     scope: str = Field(description="admin, or cli / schedule when no key was used")
     action: str

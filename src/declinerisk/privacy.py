@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,15 @@ def erase_spooled(spool: Path) -> Callable[[str], int]:
     return lambda offer_id: drop_spooled(spool, offer_id)
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything the store writes is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware)]
+"""A stored time, always with its UTC offset (RFC 3339 date-time) in answers."""
+
+
 class _Row(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -102,7 +111,7 @@ class ScoreHeld(_Row):
     band: str
     reasons: list[dict[str, Any]]
     action: str
-    scored_at: datetime
+    scored_at: UtcDatetime
 
 
 class OutcomeHeld(_Row):
@@ -110,8 +119,8 @@ class OutcomeHeld(_Row):
     event_id: str
     outcome: str
     decline_reason: str | None
-    decided_at: datetime | None
-    received_at: datetime
+    decided_at: UtcDatetime | None
+    received_at: UtcDatetime
     source: str
 
 
@@ -122,8 +131,8 @@ class EventHeld(_Row):
     event_type: str
     status: str
     attempts: int
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: UtcDatetime
+    delivered_at: UtcDatetime | None
     payload: dict[str, Any]
 
 
