@@ -16,7 +16,8 @@ from declinerisk.recorder import ScoreRecorder
 from declinerisk.registry import load_reference
 from declinerisk.scoring import Predictor, Scorer
 from declinerisk.store import open_store
-from service import docs, errors, integrations
+from service import docs, errors, integrations, retention
+from service.audit import KeyUses
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
 from service.routes import (
@@ -27,6 +28,7 @@ from service.routes import (
     model,
     monitoring,
     outcomes,
+    privacy,
     scores,
     webhooks,
 )
@@ -74,9 +76,11 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
             extra_metrics,
         )
         app.state.runtime = Runtime(slot, store, recorder, metrics, pool, extras)
+        purging = retention.start(settings, store)
         try:
             yield
         finally:
+            await retention.stop(purging)
             pool.shutdown(wait=True)
             recorder.close()
             extras.close()
@@ -93,6 +97,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     )
     app.state.settings = settings
     app.state.key_grants = parse_grants(settings.api_key_hashes)
+    app.state.key_uses = KeyUses(metrics.registry)
     errors.install(app)
     docs.install(app)
     for router in (
@@ -105,6 +110,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         health.router,
         connectors.router,
         events.router,
+        privacy.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -63,6 +63,11 @@ def _grant(request: Request) -> KeyGrant:
     return grant
 
 
+def grant_for(request: Request) -> KeyGrant:
+    """The presented key's grant; 401 when it is missing or unknown."""
+    return _grant(request)
+
+
 def require(scope: str) -> Callable[..., Awaitable[None]]:
     """A dependency that lets through keys holding ``scope``; 401 or 403 otherwise."""
 
@@ -71,7 +76,12 @@ def require(scope: str) -> Callable[..., Awaitable[None]]:
         _key: Annotated[str | None, Security(API_KEY_HEADER)],
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     ) -> None:
-        if scope not in _grant(request).scopes:
+        grant = _grant(request)
+        allowed = scope in grant.scopes
+        uses = getattr(request.app.state, "key_uses", None)  # service.audit.KeyUses
+        if uses is not None:
+            uses.count(grant.digest[:12], scope, "allowed" if allowed else "denied")
+        if not allowed:
             raise HTTPException(403, f"this API key does not have the '{scope}' scope")
 
     return check

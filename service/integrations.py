@@ -19,8 +19,8 @@ class IntegrationMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.deliveries = Counter(
             "declinerisk_connector_deliveries_total",
-            "ATS connector deliveries, by connector and result "
-            "(scored, outcome_recorded, ignored, duplicate, refused_*, invalid, unavailable)",
+            "ATS connector deliveries, by connector and result (scored, outcome_recorded, "
+            "erased, ignored, duplicate, refused_*, invalid, unavailable)",
             ["connector", "result"],
             registry=registry,
         )

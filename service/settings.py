@@ -73,6 +73,17 @@ class ServiceSettings(BaseSettings):
     harvest_base_url: str = "https://harvest.greenhouse.io"
     harvest_token_url: str = "https://auth.greenhouse.io/token"
 
+    # Candidate data protection: retention of score records, outcomes and events.
+    retention_days: int | None = Field(
+        None, ge=1, le=36500, description="purge records older than this; unset keeps them"
+    )
+    retention_keep_training: bool = Field(
+        False, description="keep each labelled offer's training row and its outcome"
+    )
+    retention_interval_seconds: float = Field(
+        3600.0, gt=0, le=7 * 86400, description="how often the service purges"
+    )
+
     @field_validator("api_key_hashes", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

@@ -33,8 +33,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with opened.engine.begin() as connection:
             connection.execute(
                 text(
-                    "TRUNCATE score_records, outcomes, outbox_events, connector_events"
-                    " RESTART IDENTITY"
+                    "TRUNCATE score_records, outcomes, outbox_events, connector_events,"
+                    " erased_offers, audit_events RESTART IDENTITY"
                 )
             )
     yield opened

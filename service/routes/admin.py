@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import AdminScope
+from service.audit import AdminActor, audited
 from service.deps import RuntimeDep
 from service.schemas import ReloadIn, ReloadOut
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 @router.post("/reload", response_model=ReloadOut)
 async def reload_model(
-    _: AdminScope, runtime: RuntimeDep, body: ReloadIn | None = None
+    actor: AdminActor, runtime: RuntimeDep, body: ReloadIn | None = None
 ) -> ReloadOut:
     """Reload the configured model (e.g. after models/latest or the champion alias moved), or
     a folder of the models folder by name. Models never load from a path in a request."""
@@ -23,4 +23,5 @@ async def reload_model(
     current = runtime.models.current.version
     if ok:
         runtime.metrics.serving(current)
+    await audited(runtime.store, actor, "reload", "reloaded" if ok else "refused")
     return ReloadOut(reloaded=ok, model_version=current, reason=reason)

@@ -29,7 +29,8 @@ class GreenhouseDeliveryIn(BaseModel):
 
 class ConnectorOut(BaseModel):
     result: str = Field(
-        description="scored, outcome_recorded, ignored (not handled) or duplicate (seen before)"
+        description="scored, outcome_recorded, erased (offer_deleted), ignored (not handled) "
+        "or duplicate (seen before)"
     )
     offer_id: str | None = None
     reason: str | None = None
@@ -61,7 +62,13 @@ async def greenhouse_delivery(request: Request, runtime: RuntimeDep) -> Connecto
     delivery_id = extras.connector.delivery_id(request.headers, body)
     try:
         done = await run_in_threadpool(
-            handle, extras.connector, runtime.store, runtime.models.current, delivery_id, body
+            handle,
+            extras.connector,
+            runtime.store,
+            runtime.models.current,
+            delivery_id,
+            body,
+            runtime.recorder.forget,
         )
     except PayloadError as exc:
         count(connector="greenhouse", result="invalid").inc()

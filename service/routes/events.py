@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import AdminScope
+from service.audit import AdminActor, audited
 from service.deps import RuntimeDep
 
 router = APIRouter(prefix="/v1/admin/events", tags=["admin"])
@@ -48,7 +48,7 @@ class ResendOut(BaseModel):
 
 @router.get("", response_model=EventsOut)
 async def list_events(
-    _: AdminScope,
+    actor: AdminActor,
     runtime: RuntimeDep,
     status: Status | None = None,
     limit: int = Query(100, ge=1, le=1000),
@@ -57,6 +57,7 @@ async def list_events(
     outbox = runtime.integrations.outbox
     found = await run_in_threadpool(outbox.listed, status, limit)
     counts = await run_in_threadpool(outbox.counts)
+    await audited(runtime.store, actor, "event_list", "ok")
     return EventsOut(
         counts=counts,
         events=[EventOut.model_validate(e, from_attributes=True) for e in found],
@@ -65,9 +66,10 @@ async def list_events(
 
 @router.post("/resend", response_model=ResendOut)
 async def resend_events(
-    _: AdminScope, runtime: RuntimeDep, body: ResendIn | None = None
+    actor: AdminActor, runtime: RuntimeDep, body: ResendIn | None = None
 ) -> ResendOut:
     """Queue events again with a fresh attempt count: the ids given, else every dead one."""
     ids = body.ids if body else None
     resent = await run_in_threadpool(runtime.integrations.outbox.resend, ids)
+    await audited(runtime.store, actor, "event_resend", "ok", f"resent={resent}")
     return ResendOut(resent=resent)

@@ -51,6 +51,16 @@ class ScoreRecorder:
         self._queue.put(None)
         self._thread.join(timeout=30)
 
+    def forget(self, offer_id: str) -> int:
+        """Drop an erased offer's records from the spool; how many were there."""
+        with self._lock:
+            return drop_spooled(self._spool, offer_id)
+
+    def spooled_for(self, offer_id: str) -> list[dict[str, Any]]:
+        """The spooled records of one offer (an access export)."""
+        with self._lock:
+            return spooled_rows(self._spool, offer_id)
+
     @property
     def spooled(self) -> int:
         """Records waiting in the spool file for the database to come back."""
@@ -163,6 +173,31 @@ def score_rows(
         }
         for record, offer in zip(records, scored, strict=True)
     ]
+
+
+def spooled_rows(spool: Path, offer_id: str | None = None) -> list[dict[str, Any]]:
+    """The records waiting in a spool file (only ``offer_id``'s when given)."""
+    if not spool.exists():
+        return []
+    rows = [_revive(json.loads(line)) for line in spool.read_text().splitlines() if line.strip()]
+    return [row for row in rows if offer_id is None or str(row.get("offer_id")) == offer_id]
+
+
+def drop_spooled(spool: Path, offer_id: str) -> int:
+    """Rewrite the spool without ``offer_id``'s records (atomically); how many it held."""
+    if not spool.exists():
+        return 0
+    lines = [line for line in spool.read_text().splitlines() if line.strip()]
+    kept = [line for line in lines if str(json.loads(line).get("offer_id")) != offer_id]
+    if len(kept) == len(lines):
+        return 0
+    if kept:
+        fresh = spool.with_name(spool.name + ".tmp")
+        fresh.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        fresh.replace(spool)
+    else:
+        spool.unlink()
+    return len(lines) - len(kept)
 
 
 def _json_default(value: Any) -> Any:

@@ -78,6 +78,33 @@ class OutcomeRecord(Base):
     source: Mapped[str] = mapped_column(String(32))
 
 
+class ErasedOffer(Base):
+    """A tombstone: the SHA-256 of an erased offer id (never the id), checked on every write
+    so a spool replay, a redelivery or a late score never brings the offer back."""
+
+    __tablename__ = "erased_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def offer_digest(offer_id: str) -> str:
+    """The tombstone of an offer id."""
+    return hashlib.sha256(b"declinerisk-erased-offer:" + offer_id.encode("utf-8")).hexdigest()
+
+
+def erased_ids(session: Session, offer_ids: Iterable[str]) -> set[str]:
+    """Those of ``offer_ids`` that were erased."""
+    digests = {offer_digest(offer_id): offer_id for offer_id in set(offer_ids)}
+    if not digests:
+        return set()
+    found = session.execute(
+        select(ErasedOffer.digest).where(ErasedOffer.digest.in_(sorted(digests)))
+    ).scalars()
+    return {digests[digest] for digest in found}
+
+
 @dataclass(frozen=True)
 class Outcome:
     offer_id: str
@@ -151,24 +178,32 @@ class Store:
                 self.write_scores(session, rows)
 
     def write_scores(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-        """:meth:`add_scores` inside a transaction the caller holds."""
+        """:meth:`add_scores` inside a transaction the caller holds; erased offers are
+        skipped."""
+        erased = erased_ids(session, (str(row["offer_id"]) for row in rows))
+        rows = [row for row in rows if str(row["offer_id"]) not in erased]
+        if not rows:
+            return
         if self.on_scores is not None:
             self.on_scores(session, rows)
         records = [{k: v for k, v in row.items() if k in SCORE_COLUMNS} for row in rows]
         session.execute(insert(ScoreRecord), records)
 
     def add_outcome(self, outcome: Outcome) -> bool:
-        """Record an outcome; False when (offer_id, event_id) was recorded before."""
+        """Record an outcome; False when (offer_id, event_id) was recorded before, or the
+        offer was erased."""
         try:
             with self.session() as session:
-                self.write_outcome(session, outcome)
+                written = self.write_outcome(session, outcome)
         except IntegrityError:
             return False
-        return True
+        return written
 
-    def write_outcome(self, session: Session, outcome: Outcome) -> None:
+    def write_outcome(self, session: Session, outcome: Outcome) -> bool:
         """:meth:`add_outcome` inside a transaction the caller holds (a repeat raises
-        IntegrityError at commit)."""
+        IntegrityError at commit); False, writing nothing, for an erased offer."""
+        if erased_ids(session, [outcome.offer_id]):
+            return False
         session.add(
             OutcomeRecord(
                 offer_id=outcome.offer_id,
@@ -180,6 +215,7 @@ class Store:
                 source=outcome.source,
             )
         )
+        return True
 
     def count_scores(self, request_ids: Iterable[str] | None = None) -> int:
         with self.session() as session:

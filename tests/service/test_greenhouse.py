@@ -101,15 +101,20 @@ def test_deprecated_versions_and_unknown_actions_are_ignored_and_counted(
     deleted = post(client, "offer_deleted.json", "evt-x")
     body = json.dumps({"action": "ping", "payload": {"web_hook_id": 1}}).encode()
     ping = client.post(ROUTE, content=body, headers=delivery(body, "evt-p"))
-    for answer in (deprecated, deleted, ping):
+    for answer in (deprecated, ping):
         assert answer.status_code == 200 and answer.json()["result"] == "ignored"
+    # offer_deleted (a candidate anonymized) erases the offer: tests/service/test_data_protection
+    assert deleted.status_code == 200 and deleted.json()["result"] == "erased"
     assert deprecated.json()["reason"] == "a deprecated offer version"
     assert "ping" not in ping.text  # the submitted action is not echoed
     assert store_of(client).scores("greenhouse-234556") == []
     assert store_of(client).outcomes() == []
     metrics = client.get("/metrics").text
-    line = 'declinerisk_connector_deliveries_total{connector="greenhouse",result="ignored"} 3.0'
+    line = 'declinerisk_connector_deliveries_total{connector="greenhouse",result="ignored"} 2.0'
     assert line in metrics
+    assert 'declinerisk_connector_deliveries_total{connector="greenhouse",result="erased"} 1.0' in (
+        metrics
+    )
 
 
 @pytest.mark.parametrize("headers", ["wrong", "missing", "equals"])

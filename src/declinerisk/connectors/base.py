@@ -59,7 +59,14 @@ class Ignore:
     reason: str
 
 
-Command = ScoreOffer | RecordOutcome | Ignore
+@dataclass(frozen=True)
+class EraseOffer:
+    """The ATS deleted or anonymized the offer: erase every record of it."""
+
+    offer_id: str
+
+
+Command = ScoreOffer | RecordOutcome | Ignore | EraseOffer
 
 
 class Connector(Protocol):

@@ -5,6 +5,7 @@ Greenhouse signs each body with HMAC-SHA256 and the hook's secret key and sends
 delivery. ``offer_created`` / ``offer_updated`` carry the offer with ``offer_status``:
 Created is an open offer (scored), Accepted and Rejected are outcomes (decided at
 ``resolved_at``), Deprecated is an old version a new ``offer_created`` replaces (ignored).
+``offer_deleted`` (also fired when a candidate is anonymized) erases every record of the offer.
 Everything else is ignored. Versions of one application's offer share the offer id
 ``greenhouse-<application_id>``, so a new version is a re-score of the same offer.
 
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from declinerisk import schema
 from declinerisk.connectors.base import (
     Command,
+    EraseOffer,
     Ignore,
     PayloadError,
     RecordOutcome,
@@ -43,6 +45,7 @@ from declinerisk.store import Outcome
 
 NAME = "greenhouse"
 SCORED_ACTIONS = frozenset({"offer_created", "offer_updated"})
+DELETED = "offer_deleted"
 OUTCOMES = {"Accepted": "accepted", "Rejected": "declined"}
 TEXT_LIMIT = 256
 INPUTS = {c.name: c for c in schema.COLUMNS if c.role in (Role.CORE, Role.OPTIONAL)}
@@ -104,6 +107,12 @@ class _Offer(BaseModel):
     custom_fields: dict[str, Any] | None = None
 
 
+class _Deleted(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    application_id: int | str
+
+
 def signature(secret: str, body: bytes) -> str:
     """The ``Signature`` header Greenhouse sends for ``body``."""
     return "sha256 " + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -149,6 +158,8 @@ class GreenhouseConnector:
         if not isinstance(delivery, dict):
             raise PayloadError([("body", "not a JSON object")])
         action = delivery.get("action")
+        if action == DELETED:
+            return self._erase(delivery.get("payload"))
         if action not in SCORED_ACTIONS:
             return Ignore("not an offer_created or offer_updated delivery")
         try:
@@ -176,6 +187,18 @@ class GreenhouseConnector:
                 else "offer status not handled"
             )
         return self._score(offer, offer_id)
+
+    def _erase(self, payload: Any) -> EraseOffer:
+        """``offer_deleted`` (also sent when a candidate is anonymized) erases the offer id
+        every version shares. Its payload holds the offer under ``offer``."""
+        inner = payload.get("offer", payload) if isinstance(payload, dict) else payload
+        try:
+            offer = _Deleted.model_validate(inner)
+        except ValidationError as exc:
+            raise PayloadError(
+                [("payload.offer." + ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+            ) from exc
+        return EraseOffer(f"greenhouse-{offer.application_id}")
 
     def _score(self, offer: _Offer, offer_id: str) -> ScoreOffer:
         facts = (

@@ -5,18 +5,21 @@ delivery id, so a redelivery is acknowledged and not processed twice."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from declinerisk.connectors import inbox
-from declinerisk.connectors.base import Connector, Ignore, RecordOutcome, ScoreOffer
+from declinerisk.connectors.base import Connector, EraseOffer, Ignore, RecordOutcome, ScoreOffer
+from declinerisk.privacy import erase_in
 from declinerisk.recorder import score_rows
 from declinerisk.scoring import Predictor, ScoredOffer
 from declinerisk.store import Store
 
 SCORED, OUTCOME, IGNORED, DUPLICATE = "scored", "outcome_recorded", "ignored", "duplicate"
+ERASED = "erased"
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,15 @@ class Handled:
 
 
 def handle(
-    connector: Connector, store: Store, predictor: Predictor, delivery_id: str, body: bytes
+    connector: Connector,
+    store: Store,
+    predictor: Predictor,
+    delivery_id: str,
+    body: bytes,
+    forget_spooled: Callable[[str], int] | None = None,
 ) -> Handled:
-    """Act on a verified delivery once. Store errors propagate (the ATS should retry)."""
+    """Act on a verified delivery once. Store errors propagate (the ATS should retry).
+    ``forget_spooled`` drops an erased offer's spooled score records."""
     if inbox.seen(store, connector.name, delivery_id):
         return Handled(DUPLICATE)
     command = connector.parse(body)
@@ -40,6 +49,13 @@ def handle(
             with store.session() as session:
                 inbox.mark(session, connector.name, delivery_id, IGNORED)
             return Handled(IGNORED, reason=command.reason)
+        if isinstance(command, EraseOffer):
+            with store.session() as session:
+                erase_in(session, command.offer_id)
+                inbox.mark(session, connector.name, delivery_id, ERASED)
+            if forget_spooled is not None:
+                forget_spooled(command.offer_id)
+            return Handled(ERASED, offer_id=command.offer_id)
         if isinstance(command, RecordOutcome):
             with store.session() as session:
                 store.write_outcome(session, command.outcome)
