@@ -16,7 +16,7 @@ from declinerisk.recorder import ScoreRecorder
 from declinerisk.registry import load_reference
 from declinerisk.scoring import Predictor, Scorer
 from declinerisk.store import open_store
-from service import docs, errors, integrations
+from service import board, docs, errors, integrations
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
 from service.routes import (
@@ -95,6 +95,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     app.state.key_grants = parse_grants(settings.api_key_hashes)
     errors.install(app)
     docs.install(app)
+    board.install(app, settings)
     for router in (
         scores.router,
         model.router,

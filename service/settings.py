@@ -73,6 +73,19 @@ class ServiceSettings(BaseSettings):
     harvest_base_url: str = "https://harvest.greenhouse.io"
     harvest_token_url: str = "https://auth.greenhouse.io/token"
 
+    # The recruiter board (/board): off until a session secret is set.
+    session_secret: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="signs the board's session cookies and CSRF tokens (at least 32 "
+        "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'); "
+        "unset, /board answers that it is off",
+    )
+    board_uploads_dir: Path = Field(
+        Path("board-uploads"),
+        description="scored board uploads, kept for download; each is deleted after a day",
+    )
+
     @field_validator("api_key_hashes", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
