@@ -119,13 +119,13 @@ def board_page(
     band: str | None = None,
 ) -> HTMLResponse:
     chosen = offers_.Filters(department or None, band if band in views.BANDS else None)
-    rows = offers_.open_offers(store, chosen)
+    everything = offers_.all_open_offers(store)
     return _page(
         board,
         session,
         "board.html",
-        offers=rows,
-        departments=offers_.departments(store),
+        offers=offers_.filtered(everything, chosen),
+        departments=offers_.departments(everything),
         bands=views.BANDS,
         chosen=chosen,
     )

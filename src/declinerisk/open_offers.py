@@ -36,7 +36,7 @@ class OpenOffer:
     band: str
     reasons: list[dict[str, Any]]
     action: str
-    what_ifs: list[dict[str, Any]]
+    what_if: dict[str, Any] | None  # the lever whose estimate is lowest, when one lowers it
     department: str | None
     scored_at: datetime
 
@@ -47,19 +47,37 @@ class Filters:
     band: str | None = None
 
 
-def _open(record: ScoreRecord) -> OpenOffer:
-    department = record.inputs.get("department")
+COLUMNS = (
+    ScoreRecord.id,
+    ScoreRecord.offer_id,
+    ScoreRecord.probability,
+    ScoreRecord.band,
+    ScoreRecord.reasons,
+    ScoreRecord.action,
+    ScoreRecord.what_ifs,
+    ScoreRecord.inputs["department"].as_string(),  # not the whole inputs: decoded in SQL
+    ScoreRecord.scored_at,
+)
+
+
+def _open(row: Any) -> OpenOffer:
+    ref, offer_id, probability, band, reasons, action, what_ifs, department, scored_at = row
     return OpenOffer(
-        ref=record.id,
-        offer_id=record.offer_id,
-        probability=record.probability,
-        band=record.band,
-        reasons=record.reasons,
-        action=record.action,
-        what_ifs=record.what_ifs or [],
+        ref=ref,
+        offer_id=offer_id,
+        probability=probability,
+        band=band,
+        reasons=reasons,
+        action=action,
+        what_if=_best(what_ifs or [], probability),
         department=str(department) if department is not None else None,
-        scored_at=record.scored_at,
+        scored_at=scored_at,
     )
+
+
+def _best(what_ifs: list[dict[str, Any]], probability: float) -> dict[str, Any] | None:
+    lower = [w for w in what_ifs if w["probability"] < probability]
+    return min(lower, key=lambda w: w["probability"]) if lower else None
 
 
 def _latest_ids() -> Any:
@@ -72,22 +90,30 @@ def _latest_ids() -> Any:
     )
 
 
-def open_offers(store: Store, filters: Filters = Filters()) -> list[OpenOffer]:
-    """Open offers, riskiest first (ties by offer id), filtered by department and band."""
-    query = select(ScoreRecord).where(ScoreRecord.id.in_(_latest_ids()))
-    if filters.band:
-        query = query.where(ScoreRecord.band == filters.band)
-    query = query.order_by(ScoreRecord.probability.desc(), ScoreRecord.offer_id)
+def all_open_offers(store: Store) -> list[OpenOffer]:
+    """Every open offer, riskiest first (ties by offer id): one query, plain rows."""
+    query = (
+        select(*COLUMNS)
+        .where(ScoreRecord.id.in_(_latest_ids()))
+        .order_by(ScoreRecord.probability.desc(), ScoreRecord.offer_id)
+    )
     with store.session() as session:
-        offers = [_open(r) for r in session.execute(query).scalars()]
-    if filters.department:
-        offers = [o for o in offers if o.department == filters.department]
-    return offers
+        return [_open(row) for row in session.execute(query)]
 
 
-def departments(store: Store) -> list[str]:
-    """The departments among open offers, sorted."""
-    return sorted({o.department for o in open_offers(store) if o.department})
+def filtered(offers: list[OpenOffer], filters: Filters) -> list[OpenOffer]:
+    """The offers in the chosen department and band (either may be unset), order kept."""
+    return [
+        o
+        for o in offers
+        if (not filters.department or o.department == filters.department)
+        and (not filters.band or o.band == filters.band)
+    ]
+
+
+def departments(offers: list[OpenOffer]) -> list[str]:
+    """The departments among ``offers``, sorted."""
+    return sorted({o.department for o in offers if o.department})
 
 
 def score_by_ref(store: Store, ref: int) -> ScoreRecord | None:
