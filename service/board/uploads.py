@@ -81,6 +81,10 @@ def score_upload(scorer: Scorer, store: Store, source: Path, token: str) -> Uplo
         records += _records(valid, scorer.features)
     scored = scorer.score_records(records)
     store.add_scores(score_rows(f"board-{token}", records, scored, datetime.now(UTC)))
+    # Only the scored file is kept: the upload and the errors file (which holds the refused
+    # values) are removed as soon as they are read.
+    source.unlink()
+    report.errors.unlink()
     return UploadResult(token, report.rows_read, report.rows_scored, refused)
 
 

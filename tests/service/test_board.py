@@ -220,6 +220,8 @@ def test_upload_scores_valid_rows_lists_refused_ones_and_serves_the_file(
     assert link
     scored = scored_rows(seeded.get(link.group(1)).text)
     assert len(scored) == 997 and "decline_probability" in scored.columns
+    (kept,) = (tmp_path / "uploads").glob(f"{link.group(1).split('/')[3]}/*")
+    assert kept.name == "scored.csv"  # neither the upload nor its refused values are kept
     assert "1,297 open offers" in seeded.get("/board").text
     assert seeded.get("/board/uploads/../scored.csv").status_code == 404
 
