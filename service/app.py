@@ -16,7 +16,7 @@ from declinerisk.recorder import ScoreRecorder
 from declinerisk.registry import load_reference
 from declinerisk.scoring import Predictor, Scorer
 from declinerisk.store import open_store
-from service import docs, errors, integrations, retention
+from service import board, docs, errors, integrations, retention
 from service.audit import KeyUses
 from service.limits import BodySizeLimit
 from service.metrics import ServiceMetrics
@@ -100,6 +100,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     app.state.key_uses = KeyUses(metrics.registry)
     errors.install(app)
     docs.install(app)
+    board.install(app, settings)
     for router in (
         scores.router,
         model.router,

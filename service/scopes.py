@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 SCOPES = ("score", "outcomes", "model", "admin", "board")
 """``score``: POST /v1/scores. ``outcomes``: POST /v1/outcomes. ``model``: the model card and
-drift monitoring. ``admin``: reload and the outbound event queue. ``board``: reserved."""
+drift monitoring. ``admin``: reload and the outbound event queue. ``board``: sign in to the
+recruiter board (``/board``)."""
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 

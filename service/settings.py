@@ -83,6 +83,18 @@ class ServiceSettings(BaseSettings):
     retention_interval_seconds: float = Field(
         3600.0, gt=0, le=7 * 86400, description="how often the service purges"
     )
+    # The recruiter board (/board): off until a session secret is set.
+    session_secret: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="signs the board's session cookies and CSRF tokens (at least 32 "
+        "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'); "
+        "unset, /board answers that it is off",
+    )
+    board_uploads_dir: Path = Field(
+        Path("board-uploads"),
+        description="scored board uploads, kept for download; each is deleted after a day",
+    )
 
     @field_validator("api_key_hashes", mode="before")
     @classmethod

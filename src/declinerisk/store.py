@@ -62,6 +62,8 @@ class ScoreRecord(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     action: Mapped[str] = mapped_column(String(1024))
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The model's estimates after each lever's action (the board shows them); null before 0003.
+    what_ifs: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class OutcomeRecord(Base):
