@@ -85,7 +85,13 @@ def fit_ebm(
     settings: EbmSettings,
     seed: int,
 ) -> ExplainableBoostingClassifier:
-    """An EBM on the contract's inputs, monotone where the contract knows the direction."""
+    """An EBM on the contract's inputs, monotone where the contract knows the direction.
+
+    Monotonicity is imposed after fitting, with InterpretML's public ``monotonize`` (isotonic
+    regression of the input's shape function), not by constraining the boosting: on 100,000
+    demo rows the constrained fit lost 0.0012 test ROC AUC and 0.003 PR AUC, the repaired
+    one 0.0001 and nothing. Pairs are left as learned.
+    """
     model = ExplainableBoostingClassifier(
         feature_names=features.names,
         feature_types=[
@@ -97,7 +103,6 @@ def fit_ebm(
         smoothing_rounds=settings.smoothing_rounds,
         interaction_smoothing_rounds=settings.smoothing_rounds,
         max_rounds=config.max_rounds,
-        monotone_constraints=[c.risk_direction for c in features.columns],
         n_jobs=config.n_jobs,
         random_state=seed,
     )
@@ -106,6 +111,9 @@ def fit_ebm(
         # values get their own bin (and their own reason wording).
         warnings.filterwarnings("ignore", message="Missing values detected", category=UserWarning)
         model.fit(offers[features.names], y)
+    for column in features.columns:
+        if column.risk_direction:
+            model.monotonize(column.name, increasing=column.risk_direction > 0)
     return model
 
 
