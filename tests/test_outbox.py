@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from declinerisk.events_cli import main as events_main
 from declinerisk.outbox import DEAD, PENDING, RISK_CHANGED, SCORED, Outbox, ScoreEvents
 from declinerisk.store import Store, open_store
+from tests.postgres import empty_tables
 
 POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 URLS = ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")
@@ -30,13 +30,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         url = POSTGRES_URL
     opened = open_store(url, on_scores=ScoreEvents(URLS))
     if request.param == "postgresql":
-        with opened.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "TRUNCATE score_records, outcomes, outbox_events, connector_events,"
-                    " erased_offers, audit_events RESTART IDENTITY"
-                )
-            )
+        empty_tables(opened.engine)
     yield opened
     opened.engine.dispose()
 

@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from declinerisk import privacy
 from declinerisk.outbox import Outbox, OutboxEvent, ScoreEvents
 from declinerisk.recorder import ScoreRecorder, drop_spooled, spooled_rows
 from declinerisk.retention import RetentionPolicy, purge
 from declinerisk.store import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord, Store, open_store
+from tests.postgres import empty_tables
 
 POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 URLS = ("http://127.0.0.1:9/hook",)
-TABLES = "score_records, outcomes, outbox_events, connector_events, erased_offers, audit_events"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,8 +35,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         url = POSTGRES_URL
     opened = open_store(url, on_scores=ScoreEvents(URLS))
     if request.param == "postgresql":
-        with opened.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
+        empty_tables(opened.engine)
     yield opened
     opened.engine.dispose()
 

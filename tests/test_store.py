@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from declinerisk.config import TrainConfig
 from declinerisk.mapping import ColumnMapping
@@ -16,6 +15,7 @@ from declinerisk.store import Outcome, Store, open_store
 from declinerisk.synthetic import demo_offers
 from declinerisk.train import run
 from tests.factories import FAST_GLASSBOX
+from tests.postgres import empty_tables
 
 POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 
@@ -30,8 +30,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
                 pytest.fail("CI must set DECLINERISK_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
             pytest.skip("set DECLINERISK_TEST_POSTGRES_URL to run the store tests on PostgreSQL")
         opened = open_store(POSTGRES_URL)
-        with opened.engine.begin() as connection:
-            connection.execute(text("TRUNCATE score_records, outcomes RESTART IDENTITY"))
+        empty_tables(opened.engine)
     yield opened
     opened.engine.dispose()
 

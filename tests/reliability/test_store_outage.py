@@ -13,6 +13,7 @@ from service.app import create_app
 from sqlalchemy import create_engine, text
 
 from declinerisk.train import TrainResult
+from tests.postgres import drop_everything
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for
 
 URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
@@ -27,13 +28,7 @@ def postgres_control() -> tuple[str, str, str]:
             pytest.fail("CI must start PostgreSQL through .ci/postgres.sh")
         pytest.skip("needs the PostgreSQL started by .ci/postgres.sh")
     engine = create_engine(URL)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "DROP TABLE IF EXISTS score_records, outcomes, outbox_events, connector_events,"
-                " erased_offers, audit_events, alembic_version"
-            )
-        )
+    drop_everything(engine)
     engine.dispose()
     return URL, STOP, START
 
