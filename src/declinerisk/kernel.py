@@ -155,13 +155,21 @@ class Kernel:
     def probability(self, raw: Array) -> Array:
         return self.calibration.probability(raw)
 
-    def score(self, columns: Mapping[str, np.ndarray], rows: int) -> KernelResult:
-        """Score ``rows`` offers given as one array per input (validated by the contract)."""
+    def score(
+        self, columns: Mapping[str, np.ndarray], rows: int, *, explain: bool = True
+    ) -> KernelResult:
+        """Score ``rows`` offers given as one array per input (validated by the contract).
+
+        Without ``explain``, only probabilities, bands and unseen categories are computed;
+        reasons, actions and what-ifs are left empty (``NONE``/NaN).
+        """
         if rows <= BLOCK:
-            return self._score_block(columns, rows)
+            return self._score_block(columns, rows, explain)
         parts = [
             self._score_block(
-                {n: v[start : start + BLOCK] for n, v in columns.items()}, min(BLOCK, rows - start)
+                {n: v[start : start + BLOCK] for n, v in columns.items()},
+                min(BLOCK, rows - start),
+                explain,
             )
             for start in range(0, rows, BLOCK)
         ]
@@ -169,9 +177,24 @@ class Kernel:
             *(np.concatenate([getattr(p, f) for p in parts], axis=-1) for f in _FIELDS)
         )
 
-    def _score_block(self, columns: Mapping[str, np.ndarray], rows: int) -> KernelResult:
+    def _score_block(
+        self, columns: Mapping[str, np.ndarray], rows: int, explain: bool
+    ) -> KernelResult:
         scores = self.tables.scores(columns, rows)
         p = self.probability(scores.raw)
+        if not explain:
+            none = np.full((TOP, rows), NONE, dtype=np.intp)
+            return KernelResult(
+                raw=scores.raw,
+                probability=p,
+                band=self.bands.bands(p, raw=scores.raw),
+                first=none,
+                second=none,
+                effect=np.full((TOP, rows), np.nan),
+                lead=none[0],
+                what_if=np.full((len(self.levers), rows), np.nan),
+                unseen=self.tables.unseen(scores),
+            )
         effects, single = self._effects(scores, p, columns)
         first, second, effect = self._choose(effects)
         return KernelResult(

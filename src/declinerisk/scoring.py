@@ -119,7 +119,9 @@ class Scorer:
 
     def score(self, offers: pd.DataFrame, *, reasons: bool = True) -> pd.DataFrame:
         """One row per offer: id, probability, band, (reasons, action, what-ifs,) version."""
-        result = self.kernel.score(columns_of_frame(offers, self.features), len(offers))
+        result = self.kernel.score(
+            columns_of_frame(offers, self.features), len(offers), explain=reasons
+        )
         scored = pd.DataFrame(
             {
                 schema.ID_COLUMN: offers[schema.ID_COLUMN].to_numpy(),
