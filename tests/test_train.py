@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from declinerisk.artifacts import LATEST, load_model
-from declinerisk.config import TrainConfig
+from declinerisk.config import EbmSettings, TrainConfig
 from declinerisk.errors import InvalidRowsError
 from declinerisk.mapping import ColumnMapping, Signals
 from declinerisk.tracking import CHALLENGER, CHAMPION, decide_alias
 from declinerisk.train import TrainResult, run
-from tests.factories import make_offers
+from tests.factories import FAST_GLASSBOX, fast_config, make_offers
 
 
 def test_trained_model_is_near_the_bayes_auc(trained: TrainResult) -> None:
@@ -151,3 +151,19 @@ def test_missing_column_exits_non_zero_naming_column_and_file(tmp_path: Path) ->
     assert done.returncode != 0
     assert "comp_delta_pct" in done.stderr and str(data) in done.stderr
     assert not (tmp_path / "models").exists()
+
+
+def test_the_better_cross_fitted_setting_is_chosen_and_recorded(
+    tmp_path: Path, demo_csv: Path
+) -> None:
+    # A learning rate so small that 100 rounds leave the model near the base rate.
+    weak = {"learning_rate": 0.0001, "smoothing_rounds": 0}
+    glassbox = {**FAST_GLASSBOX, "candidates": [weak, *FAST_GLASSBOX["candidates"]]}
+    result = run(fast_config(tmp_path / "models", glassbox=glassbox), demo_csv, ColumnMapping())
+    selection = result.manifest.estimator["selection"]
+    scores = selection["cross_fitted_roc_auc"]
+    assert len(scores) == 2
+    chosen = FAST_GLASSBOX["candidates"][0]
+    assert selection["chosen"] == EbmSettings(**chosen).label
+    assert scores[selection["chosen"]] > scores[EbmSettings(**weak).label]
+    assert result.manifest.estimator["params"]["learning_rate"] == chosen["learning_rate"]

@@ -57,9 +57,14 @@ class Evaluation:
 
 
 def select(config: TrainConfig, features: FeatureSet, split: Split, out: Console) -> Selection:
-    """The candidate setting with the best cross-fitted ROC AUC on the training part."""
-    x, y = split.training[features.names], declined(split.training)
+    """The candidate setting with the best cross-fitted ROC AUC on the training part.
+
+    With one candidate there is nothing to compare and nothing is fitted here.
+    """
     settings = config.glassbox
+    if len(settings.candidates) == 1:
+        return Selection(settings.candidates[0], {}, 0, None)
+    x, y = split.training[features.names], declined(split.training)
     sampled = len(x) > settings.selection_max_rows
     if sampled:
         rng = np.random.default_rng(config.seed)
