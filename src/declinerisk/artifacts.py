@@ -49,6 +49,8 @@ MANIFEST_FILE = "manifest.json"
 CANARY_FILE = "canary.json"
 # The canary's recomputed probabilities must match the stored ones this closely.
 CANARY_TOLERANCE = 1e-9
+# Canary offers also scored one at a time at load, against the batch, to the bit.
+CANARY_SINGLES = 5
 LATEST = "latest"
 TEMP_PREFIX = ".tmp-"
 LIBRARIES = ("scikit-learn", "interpret-core", "numpy", "pandas", "joblib", "pyarrow")
@@ -285,7 +287,17 @@ def _check_canary(loaded: LoadedModel, canary: Canary) -> None:
         manifest.risk_bands,
         load_playbook(),
     )
+    if set(canary.columns) != set(manifest.feature_set.names):
+        raise ModelLoadError(f"{loaded.path}: the canary's columns differ from the model's inputs")
     served = kernel.score(canary.columns, canary.rows).probability
+    # The one-offer path (per-value binning, Python-float sums) must agree to the bit.
+    for i in range(CANARY_SINGLES):
+        one = kernel.score({n: v[i : i + 1] for n, v in canary.columns.items()}, 1)
+        if one.probability[0] != served[i]:
+            raise CanaryMismatchError(
+                f"{loaded.path}: canary offer {i} scores differently alone than in a batch; "
+                "refusing the model"
+            )
     worst = float(np.max(np.abs(served - canary.probability), initial=0.0))
     if not worst <= CANARY_TOLERANCE:
         raise CanaryMismatchError(

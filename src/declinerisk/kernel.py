@@ -183,15 +183,14 @@ class Kernel:
         scores = self.tables.scores(columns, rows)
         p = self.probability(scores.raw)
         if not explain:
-            none = np.full((TOP, rows), NONE, dtype=np.intp)
             return KernelResult(
                 raw=scores.raw,
                 probability=p,
                 band=self.bands.bands(p, raw=scores.raw),
-                first=none,
-                second=none,
+                first=np.full((TOP, rows), NONE, dtype=np.intp),
+                second=np.full((TOP, rows), NONE, dtype=np.intp),
                 effect=np.full((TOP, rows), np.nan),
-                lead=none[0],
+                lead=np.full(rows, NONE, dtype=np.intp),
                 what_if=np.full((len(self.levers), rows), np.nan),
                 unseen=self.tables.unseen(scores),
             )
@@ -205,7 +204,7 @@ class Kernel:
             second=second,
             effect=effect,
             lead=self._lead(first, second, single),
-            what_if=self._what_ifs(scores, columns),
+            what_if=self._what_ifs(scores, p, columns),
             unseen=self.tables.unseen(scores),
         )
 
@@ -270,16 +269,17 @@ class Kernel:
             lead[rows] = np.where(stronger, second[0, rows], first[0, rows])
         return lead
 
-    def _what_ifs(self, scores: Scores, columns: Mapping[str, np.ndarray]) -> Array:
+    def _what_ifs(self, scores: Scores, p: Array, columns: Mapping[str, np.ndarray]) -> Array:
         """Levers x rows: the probability after each lever's change, NaN where it does not
-        apply (the value is missing, or already at or past the target)."""
+        apply (the value is missing, or already at or past the target) or changes nothing."""
         if not self.levers:
             return np.empty((0, len(scores)))
         sub = self.tables.substitute(scores, self._lever_plan)
         x = np.vstack([np.asarray(columns[n], dtype=np.float64) for n in self._lever_names])
         applies = np.where(self._lever_below, x < self._lever_targets, x > self._lever_targets)
         after = self.probability(scores.raw - sub.delta[self._lever_rows])
-        return np.asarray(np.where(applies, after, np.nan))
+        # A change that moves the model's estimate not at all ("41% -> 41%") is not shown.
+        return np.asarray(np.where(applies & (after != p), after, np.nan))
 
 
 _FIELDS = ("raw", "probability", "band", "first", "second", "effect", "lead", "what_if", "unseen")

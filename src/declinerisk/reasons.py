@@ -25,6 +25,7 @@ from declinerisk.values import NOT_RECORDED, render_value
 __all__ = ["NOT_RECORDED", "Reason", "ReasonWriter", "WhatIf", "render_value"]
 
 JOIN = " & "
+SENTENCE_CACHE = 50_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class ReasonWriter:
         """The sentence of input ``j`` at ``value`` (with input ``k`` at ``other``: a pair)."""
         key = (j, k, value, other)
         if key not in self._sentences:
+            if len(self._sentences) >= SENTENCE_CACHE:
+                # Unseen categories and pair combinations are unbounded: start over rather
+                # than let a long-running service grow without limit.
+                self._sentences.clear()
             self._sentences[key] = self._say(j, value, k, other)
         return self._sentences[key]
 
@@ -105,7 +110,10 @@ class ReasonWriter:
 
     # One offer (the service) --------------------------------------------------------------
 
-    def reasons_of(self, result: KernelResult, i: int, record: Mapping[str, Any]) -> list[Reason]:
+    def reasons_of(
+        self, result: KernelResult, i: int, columns: Mapping[str, np.ndarray]
+    ) -> list[Reason]:
+        """Row ``i``'s reasons, its values read from the same arrays the kernel scored."""
         found = []
         for rank in range(TOP):
             j, k = int(result.first[rank, i]), int(result.second[rank, i])
@@ -113,7 +121,7 @@ class ReasonWriter:
                 break
             inputs = (j,) if k == NONE else (j, k)
             values = tuple(
-                render_value(self.features.columns[f], record.get(self.features.names[f]))
+                render_value(self.features.columns[f], columns[self.features.names[f]][i])
                 for f in inputs
             )
             found.append(

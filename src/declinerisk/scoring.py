@@ -86,22 +86,25 @@ class Scorer:
         return self.model.manifest
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
-        result = self.kernel.score(columns_of_records(records, self.features), len(records))
+        columns = columns_of_records(records, self.features)
+        result = self.kernel.score(columns, len(records))
         return [
             ScoredOffer(
                 offer_id=str(record[schema.ID_COLUMN]),
                 decline_probability=float(result.probability[i]),
                 risk_band=str(result.band[i]),
-                reasons=self.writer.reasons_of(result, i, record),
+                reasons=self.writer.reasons_of(result, i, columns),
                 action=self.writer.action(int(result.lead[i]), str(result.band[i])),
                 what_ifs=self.writer.what_ifs_of(result, i, self.kernel.levers),
                 model_version=self.version,
-                warnings=self._warnings(result, i, record),
+                warnings=self._warnings(result, i, columns),
             )
             for i, record in enumerate(records)
         ]
 
-    def _warnings(self, result: KernelResult, i: int, record: Mapping[str, Any]) -> list[str]:
+    def _warnings(
+        self, result: KernelResult, i: int, columns: Mapping[str, np.ndarray]
+    ) -> list[str]:
         warnings = [
             f"{name}: value not seen in training, scored as an unknown category"
             for j, name in enumerate(self.features.names)
@@ -110,7 +113,7 @@ class Scorer:
         warnings += [
             f"{c.name}: not given, scored as not recorded"
             for c in self.features.columns
-            if c.role is not schema.Role.OPTIONAL and record.get(c.name) is None
+            if c.role is not schema.Role.OPTIONAL and _missing(columns[c.name][i])
         ]
         return warnings
 
@@ -301,3 +304,8 @@ def _write_problems(handle: object, problems: list[RowProblem], offers: pd.DataF
         frame[schema.ID_COLUMN] = frame["row"].map(ids.where(ids.notna(), None))
         frame = frame[ERROR_COLUMNS].sort_values(["row", "column"])
         frame.to_csv(handle, index=False, header=False)
+
+
+def _missing(value: Any) -> bool:
+    """None (a blank category) or NaN (a missing number), as the kernel scores them."""
+    return value is None or (isinstance(value, float) and value != value)

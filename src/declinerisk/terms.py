@@ -67,12 +67,14 @@ class Binning:
 
     def code(self, value: Any) -> int:
         """The bin of one value, as :meth:`codes` would give it."""
+        if value is None or value is pd.NA or value is pd.NaT:
+            return 0
         if self.categories is None:
-            x = np.nan if value is None else float(value)
+            x = float(value)
             # bisect_right on the cut list is searchsorted(side="right"), without NumPy's
             # per-call cost for the one-offer path; NaN is missing (bin 0).
             return 0 if x != x else bisect.bisect_right(self._cut_list, x) + 1
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if isinstance(value, float | np.floating) and np.isnan(value):
             return 0
         return self.categories.get(str(value), self.unseen)
 
@@ -144,6 +146,11 @@ class TermTables:
             if table.ndim != len(features):
                 raise TypeError(f"term {t}: expected a {len(features)}-d score table")
             slots = [self._slot(ebm, f, len(features), slot_of) for f in features]
+            for axis, slot in enumerate(slots):
+                # Bin 0 is missing and the last bin unseen: the table must have exactly one
+                # row per bin, or codes would land on the wrong scores.
+                if table.shape[axis] != self.binnings[slot].unseen + 1:
+                    raise TypeError(f"term {t}: its score table does not match its bins")
             offsets.append(size)
             first.append(slots[0])
             stride_first.append(table.shape[1] if table.ndim == 2 else 1)

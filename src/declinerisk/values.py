@@ -29,6 +29,8 @@ def render_value(column: Column, value: Any) -> str:
         return str(value).strip()
     number = float(value)
     text = f"{number:.1f}".removesuffix(".0")
+    if text == "-0":  # -0.04 shown to one decimal is zero, not "minus zero"
+        text, number = "0", 0.0
     if column.unit == "%":
         return f"{'+' if number > 0 else ''}{text}%"
     if not column.unit:
@@ -42,6 +44,7 @@ def reads_as(column: Column, values: np.ndarray, text: str) -> NDArray[np.bool_]
     if len(values) == 1:
         return np.asarray([render_value(column, values[0]) == text])
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    same = np.asarray([render_value(column, u) == text for u in uniques] + [False], dtype=bool)
+    missing = render_value(column, None) == text
+    same = np.asarray([render_value(column, u) == text for u in uniques] + [missing], dtype=bool)
     found: NDArray[np.bool_] = same[codes]
     return found
