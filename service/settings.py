@@ -39,12 +39,6 @@ class ServiceSettings(BaseSettings):
     webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
     max_offers_per_request: int = Field(1000, ge=1, le=100_000)
     max_body_bytes: int = Field(1 << 20, ge=1024)
-    fast_path_max_offers: int = Field(
-        1000,
-        ge=0,
-        description="requests up to this many offers skip pandas entirely (measured: 100 offers "
-        "take 8 ms this way against 63 ms through a DataFrame)",
-    )
     playbook: Path | None = None
     scoring_threads: int = Field(2, ge=1, le=64, description="threads that run scoring")
 
