@@ -126,21 +126,26 @@ def test_a_training_run_killed_mid_way_leaves_latest_loadable(
 ) -> None:
     models = tmp_path / "models"
     first = run(fast_config(models), demo_csv, ColumnMapping())
-    process = subprocess.Popen(
-        [*TRAIN, "--data", str(demo_csv), "--models-dir", str(models)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(delay)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    output = tmp_path / "train.out"
+    with output.open("w") as out:
+        process = subprocess.Popen(
+            [*TRAIN, "--data", str(demo_csv), "--models-dir", str(models)],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
     latest = load_model(models / LATEST)  # verifies the checksum
     published = [p for p in models.iterdir() if not p.name.startswith(".")]
     assert latest.version in {p.name for p in published}
     for folder in published:
         if folder.name != LATEST:
             assert load_model(folder).version == folder.name  # no half-written folder shows
-    assert latest.version == first.manifest.version or process.returncode == 0
+    # latest moved only if the run got as far as publishing (it says so just after), even
+    # when the kill then lands while the process is still winding down its workers.
+    published_new = "models/latest now points here" in " ".join(output.read_text().split())
+    assert latest.version == first.manifest.version or published_new
 
 
 def _train_into(models: Path, data: Path) -> subprocess.CompletedProcess[str]:
