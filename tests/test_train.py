@@ -167,3 +167,28 @@ def test_the_better_cross_fitted_setting_is_chosen_and_recorded(
     assert selection["chosen"] == EbmSettings(**chosen).label
     assert scores[selection["chosen"]] > scores[EbmSettings(**weak).label]
     assert result.manifest.estimator["params"]["learning_rate"] == chosen["learning_rate"]
+
+
+def test_the_champion_gate_compares_on_offers_later_than_the_champions_data(
+    tmp_path: Path, config: TrainConfig
+) -> None:
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracked = config.model_copy(
+        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
+    )
+    offers = make_offers(rows=8_000, seed=31)  # in offer_date order
+    early, full = tmp_path / "early.csv", tmp_path / "full.csv"
+    offers.iloc[:4_000].to_csv(early, index=False)
+    offers.to_csv(full, index=False)
+    first = run(tracked, early, ColumnMapping(), tracking_uri=uri)
+    assert first.tracking is not None and first.tracking.alias == CHAMPION
+    # The new test set (the latest 1,600 offers) is later than everything the champion saw,
+    # so the gate compares for real: a model without the strongest signals is held back.
+    weak = ColumnMapping(
+        signals=Signals(absent=["days_in_process", "comp_delta_pct", "competing_offers"])
+    )
+    second = run(tracked, full, weak, tracking_uri=uri)
+    assert second.tracking is not None
+    assert second.tracking.alias == CHALLENGER
+    assert "worse than the champion beyond noise" in second.tracking.reason
+    assert "paired bootstrap interval" in second.tracking.reason
