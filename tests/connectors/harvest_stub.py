@@ -62,6 +62,9 @@ def running(stub: HarvestStub) -> Iterator[HarvestStub]:
             pass
 
         def _answer(self, status: int, body: Any, headers: dict[str, str]) -> None:
+            # Recorded before answering: once the client has its answer the test may read
+            # the calls at once, and an append after the write raced with it.
+            stub.calls.append((time.monotonic(), self.path, status))
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -70,7 +73,6 @@ def running(stub: HarvestStub) -> Iterator[HarvestStub]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
-            stub.calls.append((time.monotonic(), self.path, status))
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
