@@ -6,16 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-DECLINE_REASONS = (
-    "competing offer",
-    "compensation",
-    "counter-offer or promotion",
-    "process too long",
-    "role or location",
-    "personal",
-    "other",
-)
-"""The categories of the demo seed and of ``declinerisk reasons``."""
+from declinerisk.reasons_analytics import CATEGORIES
+
+# The categories ``declinerisk reasons`` sorts stated reasons into: one list for both.
+DECLINE_REASONS = CATEGORIES
 
 BANDS = ("high", "medium", "low")
 
