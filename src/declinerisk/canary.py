@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from declinerisk.schema import FeatureSet
@@ -31,9 +30,6 @@ class Canary:
     @property
     def rows(self) -> int:
         return len(self.probability)
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.columns)
 
     def to_json(self) -> str:
         columns = {
