@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
 from sqlalchemy import Engine, text
+
+from declinerisk.store import Store, open_store
+
+POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
+
+
+def store_for(database: str, tmp_path: Path, what: str, **options: Any) -> Store:
+    """A store on ``database`` ("sqlite" or "postgresql"), emptied; PostgreSQL tests skip
+    without ``DECLINERISK_TEST_POSTGRES_URL`` and fail under CI, which must set it."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    if database == "postgresql":
+        if not POSTGRES_URL:
+            if os.environ.get("CI"):
+                pytest.fail("CI must set DECLINERISK_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
+            pytest.skip(f"set DECLINERISK_TEST_POSTGRES_URL to run the {what} tests on PostgreSQL")
+        url = POSTGRES_URL
+    opened = open_store(url, **options)
+    if database == "postgresql":
+        empty_tables(opened.engine)
+    return opened
 
 
 def empty_tables(engine: Engine) -> None:

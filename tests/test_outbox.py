@@ -3,7 +3,6 @@ claims with leases, dead letters, re-sending, and the events CLI."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,24 +12,14 @@ import pytest
 from declinerisk.events_cli import main as events_main
 from declinerisk.outbox import DEAD, PENDING, RISK_CHANGED, SCORED, Outbox, ScoreEvents
 from declinerisk.store import Store, open_store
-from tests.postgres import empty_tables
+from tests.postgres import store_for
 
-POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 URLS = ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = f"sqlite:///{tmp_path}/store.db"
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            if os.environ.get("CI"):
-                pytest.fail("CI must set DECLINERISK_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
-            pytest.skip("set DECLINERISK_TEST_POSTGRES_URL to run the outbox tests on PostgreSQL")
-        url = POSTGRES_URL
-    opened = open_store(url, on_scores=ScoreEvents(URLS))
-    if request.param == "postgresql":
-        empty_tables(opened.engine)
+    opened = store_for(request.param, tmp_path, "outbox", on_scores=ScoreEvents(URLS))
     yield opened
     opened.engine.dispose()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,26 +15,16 @@ from declinerisk import privacy
 from declinerisk.outbox import Outbox, OutboxEvent, ScoreEvents
 from declinerisk.recorder import ScoreRecorder, drop_spooled, spooled_rows
 from declinerisk.retention import RetentionPolicy, purge
-from declinerisk.store import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord, Store, open_store
-from tests.postgres import empty_tables
+from declinerisk.store import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord, Store
+from tests.postgres import store_for
 
-POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 URLS = ("http://127.0.0.1:9/hook",)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = f"sqlite:///{tmp_path}/store.db"
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            if os.environ.get("CI"):
-                pytest.fail("CI must set DECLINERISK_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
-            pytest.skip("set DECLINERISK_TEST_POSTGRES_URL to run the privacy tests on PostgreSQL")
-        url = POSTGRES_URL
-    opened = open_store(url, on_scores=ScoreEvents(URLS))
-    if request.param == "postgresql":
-        empty_tables(opened.engine)
+    opened = store_for(request.param, tmp_path, "privacy", on_scores=ScoreEvents(URLS))
     yield opened
     opened.engine.dispose()
 
