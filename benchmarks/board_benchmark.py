@@ -32,9 +32,10 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from fastapi.testclient import TestClient
-    from service.app import create_app
-    from service.auth import key_digest
-    from service.settings import ServiceSettings
+
+    from declinerisk_service.app import create_app
+    from declinerisk_service.auth import key_digest
+    from declinerisk_service.settings import ServiceSettings
 
     env = {**os.environ}
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,10 +89,9 @@ def main() -> int:
 
 def _parts(url: str, repeat: int) -> tuple[float, float]:
     """Median ms of the store query and of the template alone, for the full list."""
-    from service.board.app import templates
-
-    from declinerisk import open_offers
-    from declinerisk.store import open_store
+    from declinerisk.store import open_offers
+    from declinerisk.store.database import open_store
+    from declinerisk_service.board.app import templates
 
     store = open_store(url)
     template = templates().get_template("board.html")

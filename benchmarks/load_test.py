@@ -138,7 +138,7 @@ def run_load_test(
     finally:
         server.send_signal(signal.SIGTERM)  # graceful: the store writer flushes
         server.wait(timeout=60)
-    from declinerisk.store import open_store
+    from declinerisk.store.database import open_store
 
     opened = open_store(f"sqlite:///{store}")
     rows = opened.count_scores()

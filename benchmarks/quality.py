@@ -34,14 +34,14 @@ from rich.console import Console
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from declinerisk.config import TrainConfig
-from declinerisk.evaluate import expected_calibration_error
-from declinerisk.mapping import ColumnMapping
-from declinerisk.recipe import evaluate
-from declinerisk.schema import FeatureSet
-from declinerisk.split import Split, declined, split_offers
-from declinerisk.synthetic import demo_offers
-from declinerisk.validation import validate_offers
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.schema import FeatureSet
+from declinerisk.data.split import Split, declined, split_offers
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.data.validation import validate_offers
+from declinerisk.modeling.evaluate import expected_calibration_error
+from declinerisk.modeling.recipe import evaluate
+from declinerisk.train.config import TrainConfig
 
 SETTINGS = {
     "demo-10k": (10_000, False),

@@ -28,9 +28,9 @@ from measure import demo_file, run_measured
 TRAIN = """
 import sys
 from pathlib import Path
-from declinerisk.config import TrainConfig
-from declinerisk.mapping import ColumnMapping
-from declinerisk.train import run
+from declinerisk.train.config import TrainConfig
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.train.run import run
 config = TrainConfig.model_validate({"models_dir": sys.argv[2], "tracking": {"enabled": False}})
 print(run(config, Path(sys.argv[1]), ColumnMapping()).folder)
 """
@@ -38,11 +38,11 @@ print(run(config, Path(sys.argv[1]), ColumnMapping()).folder)
 FLOOR = """
 import sys, time
 from pathlib import Path
-from declinerisk.artifacts import load_model
-from declinerisk.mapping import ColumnMapping
-from declinerisk.scoring import Scorer
-from declinerisk.sources import read_table
-from declinerisk.validation import validate_offers
+from declinerisk.artifacts.folder import load_model
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.scoring.scorer import Scorer
+from declinerisk.data.sources import read_table
+from declinerisk.data.validation import validate_offers
 model = load_model(Path(sys.argv[2]))
 features = model.manifest.feature_set
 offers = validate_offers(read_table(Path(sys.argv[1])), ColumnMapping(), source="x",

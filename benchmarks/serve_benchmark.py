@@ -73,7 +73,7 @@ def _server(command: list[str], env: dict[str, str], ready: str, log: Path) -> I
 
 
 def _offers(count: int) -> list[dict[str, object]]:
-    from declinerisk.synthetic import demo_offers
+    from declinerisk.data.synthetic import demo_offers
 
     frame = demo_offers(count, seed=5, open_=True)
     frame = frame.drop(columns=["offer_date", "true_decline_probability", "gender", "age_band"])

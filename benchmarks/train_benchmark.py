@@ -25,11 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-from declinerisk.mapping import ColumnMapping
+from declinerisk.data.mapping import ColumnMapping
 from interpret.glassbox import ExplainableBoostingClassifier
-from declinerisk.sources import read_table
-from declinerisk.split import declined
-from declinerisk.validation import validate_offers
+from declinerisk.data.sources import read_table
+from declinerisk.data.split import declined
+from declinerisk.data.validation import validate_offers
 v = validate_offers(read_table(Path(sys.argv[1])), ColumnMapping(), source="x", purpose="train")
 start = time.perf_counter()
 model = ExplainableBoostingClassifier(n_jobs=-1)

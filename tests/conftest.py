@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from declinerisk.config import TrainConfig
-from declinerisk.mapping import ColumnMapping
-from declinerisk.train import TrainResult, run
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.train.config import TrainConfig
+from declinerisk.train.run import TrainResult, run
 from tests.factories import fast_config, write_demo
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from declinerisk.config import TrainConfig
-from declinerisk.sources import write_table
-from declinerisk.synthetic import demo_offers
+from declinerisk.data.sources import write_table
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.train.config import TrainConfig
 
 # Commands under test read it with --config; run() calls get the same settings.
 FAST_CONFIG_FILE = Path(__file__).with_name("fast_config.toml")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from declinerisk.store import Store, open_store
+from declinerisk.store.database import Store, open_store
 
 POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from declinerisk import schema
-from declinerisk.actions import load_playbook
-from declinerisk.bands import HIGH, LOW
+from declinerisk.data import schema
 from declinerisk.errors import ConfigError
-from declinerisk.reasons import render_value
+from declinerisk.explain.actions import load_playbook
+from declinerisk.explain.reasons import render_value
+from declinerisk.modeling.bands import HIGH, LOW
 
 VALID = """
 [default]

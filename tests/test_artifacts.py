@@ -9,19 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from declinerisk import artifacts
-from declinerisk.artifacts import LATEST, load_model, point_latest
-from declinerisk.canary import UNSEEN, Canary
-from declinerisk.config import TrainConfig
+from declinerisk.artifacts import folder as artifacts
+from declinerisk.artifacts.canary import UNSEEN, Canary
+from declinerisk.artifacts.folder import LATEST, load_model, point_latest
+from declinerisk.data.mapping import ColumnMapping
 from declinerisk.errors import (
     CanaryMismatchError,
     ChecksumMismatchError,
     IncompatibleModelError,
     ModelLoadError,
 )
-from declinerisk.mapping import ColumnMapping
-from declinerisk.tracking import TrackingError
-from declinerisk.train import TrainResult, run
+from declinerisk.tracking.runs import TrackingError
+from declinerisk.train.config import TrainConfig
+from declinerisk.train.run import TrainResult, run
 from tests.factories import make_offers
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.isotonic import IsotonicRegression
 
-from declinerisk.bands import HIGH, LOW, MEDIUM, RiskBands
+from declinerisk.modeling.bands import HIGH, LOW, MEDIUM, RiskBands
 
 
 def _offers(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

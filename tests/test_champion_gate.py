@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from declinerisk.tracking import CHALLENGER, CHAMPION, decide_alias, pr_auc_difference
+from declinerisk.tracking.runs import CHALLENGER, CHAMPION, decide_alias, pr_auc_difference
 
 
 def _two_models(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from declinerisk import display
-from declinerisk.cli import app
-from declinerisk.train import TrainResult, summary_table
+from declinerisk.cli import display
+from declinerisk.cli.main import app, mount_plugins
+from declinerisk.train.run import TrainResult, summary_table
 from tests.factories import FAST_CONFIG_FILE, write_demo
 
 TRAIN_OPTIONS = (
@@ -67,6 +67,7 @@ def test_declinerisk_train_trains(tmp_path: Path) -> None:
 
 
 def test_every_option_and_argument_has_help() -> None:
+    mount_plugins()  # the service's serve command comes through its entry point
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     assert set(commands) >= {"demo-data", "train", "score", "report", "drift", "reasons", "serve"}
     for name, command in commands.items():

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from declinerisk import drift
-from declinerisk.schema import FeatureSet, column
+from declinerisk.data.schema import FeatureSet, column
+from declinerisk.monitoring import drift
 from tests.factories import make_offers
 
 FEATURES = FeatureSet((column("days_in_process"), column("competing_offers"), column("department")))

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from declinerisk import fairness
-from declinerisk.artifacts import read_manifest
-from declinerisk.bands import HIGH, RiskBands
-from declinerisk.report import EVALUATION_FILE, build_report
-from declinerisk.train import TrainResult
+from declinerisk.artifacts.folder import read_manifest
+from declinerisk.modeling.bands import HIGH, RiskBands
+from declinerisk.monitoring import fairness
+from declinerisk.monitoring.report import EVALUATION_FILE, build_report
+from declinerisk.train.run import TrainResult
 from tests.factories import make_offers
 
 INPUTS = ["days_in_process", "contacts_per_week", "comp_delta_pct", "competing_offers"]

@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from declinerisk.actions import load_playbook
-from declinerisk.artifacts import LoadedModel, load_model
-from declinerisk.kernel import NONE, TOP, KernelResult
-from declinerisk.mapping import ColumnMapping
-from declinerisk.reasons import NOT_RECORDED, render_value
-from declinerisk.scoring import Scorer, columns_of_frame
-from declinerisk.synthetic import demo_offers
-from declinerisk.terms import TermTables
-from declinerisk.train import TrainResult
+from declinerisk.artifacts.folder import LoadedModel, load_model
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.explain.actions import load_playbook
+from declinerisk.explain.reasons import NOT_RECORDED, render_value
+from declinerisk.explain.terms import TermTables
+from declinerisk.scoring.kernel import NONE, TOP, KernelResult
+from declinerisk.scoring.scorer import Scorer, columns_of_frame
+from declinerisk.train.run import TrainResult
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "declinerisk"
 

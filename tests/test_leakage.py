@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from declinerisk import leakage, schema
+from declinerisk.data import leakage, schema
+from declinerisk.data.schema import FeatureSet, Kind, column, extra_column
 from declinerisk.errors import ConfigError
-from declinerisk.schema import FeatureSet, Kind, column, extra_column
-from declinerisk.train import main
+from declinerisk.train.run import main
 from tests.factories import make_offers
 
 EXAMPLE = Path(__file__).parents[1] / "training" / "mapping.example.toml"

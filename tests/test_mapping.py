@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from declinerisk.artifacts import load_model
-from declinerisk.config import TrainConfig
+from declinerisk.artifacts.folder import load_model
+from declinerisk.data.mapping import ColumnMapping, load_mapping
 from declinerisk.errors import ConfigError, MissingColumnError
-from declinerisk.mapping import ColumnMapping, load_mapping
-from declinerisk.train import TrainResult, run
+from declinerisk.train.config import TrainConfig
+from declinerisk.train.run import TrainResult, run
 from tests.factories import make_offers
 
 EXAMPLE = Path(__file__).parents[1] / "training" / "mapping.example.toml"
@@ -130,7 +130,7 @@ def test_a_model_needing_a_signal_the_mapping_declares_absent_says_so(
     tmp_path: Path, trained: TrainResult
 ) -> None:
     from declinerisk.errors import SchemaError
-    from declinerisk.scoring import Scorer
+    from declinerisk.scoring.scorer import Scorer
 
     open_offers = make_offers(rows=20, seed=2).drop(columns=["contacts_per_week", "outcome"])
     mapping = tmp_path / "absent.toml"
@@ -146,7 +146,7 @@ def test_a_model_needing_a_signal_the_mapping_declares_absent_says_so(
 def test_scoring_without_a_core_signal_does_not_advise_declaring_it_absent(
     trained: TrainResult,
 ) -> None:
-    from declinerisk.scoring import Scorer
+    from declinerisk.scoring.scorer import Scorer
 
     open_offers = make_offers(rows=20, seed=2).drop(columns=["contacts_per_week"])
     with pytest.raises(MissingColumnError) as caught:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from declinerisk.events_cli import main as events_main
-from declinerisk.outbox import DEAD, PENDING, RISK_CHANGED, SCORED, Outbox, ScoreEvents
-from declinerisk.store import Store, open_store
+from declinerisk.cli.events import main as events_main
+from declinerisk.events.outbox import DEAD, PENDING, RISK_CHANGED, SCORED, Outbox, ScoreEvents
+from declinerisk.store.database import Store, open_store
 from tests.postgres import store_for
 
 URLS = ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from declinerisk import privacy
-from declinerisk.outbox import Outbox, OutboxEvent, ScoreEvents
-from declinerisk.recorder import ScoreRecorder, drop_spooled, spooled_rows
-from declinerisk.retention import RetentionPolicy, purge
-from declinerisk.store import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord, Store
+from declinerisk.events.outbox import Outbox, OutboxEvent, ScoreEvents
+from declinerisk.store import privacy
+from declinerisk.store.database import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord, Store
+from declinerisk.store.recorder import ScoreRecorder, drop_spooled, spooled_rows
+from declinerisk.store.retention import RetentionPolicy, purge
 from tests.postgres import store_for
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)

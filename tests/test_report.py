@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from declinerisk import drift, fairness
-from declinerisk.artifacts import read_manifest
-from declinerisk.reasons_analytics import categorise, summarise
-from declinerisk.report import EVALUATION_FILE, SECTIONS, build_report
-from declinerisk.schema import FeatureSet, column
-from declinerisk.train import TrainResult
+from declinerisk.artifacts.folder import read_manifest
+from declinerisk.data.schema import FeatureSet, column
+from declinerisk.monitoring import drift, fairness
+from declinerisk.monitoring.decline_reasons import categorise, summarise
+from declinerisk.monitoring.report import EVALUATION_FILE, SECTIONS, build_report
+from declinerisk.train.run import TrainResult
 
 
 def test_training_writes_a_complete_self_contained_report(trained: TrainResult) -> None:

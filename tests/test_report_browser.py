@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from declinerisk.artifacts import load_model
-from declinerisk.mapping import ColumnMapping
-from declinerisk.scoring import Scorer, errors_path, score_file
-from declinerisk.synthetic import demo_offers
-from declinerisk.train import TrainResult
+from declinerisk.artifacts.folder import load_model
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.scoring.scorer import Scorer, errors_path, score_file
+from declinerisk.train.run import TrainResult
 
 
 @pytest.fixture(scope="module")

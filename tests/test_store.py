@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from declinerisk.config import TrainConfig
-from declinerisk.mapping import ColumnMapping
-from declinerisk.store import Outcome, Store, open_store
-from declinerisk.synthetic import demo_offers
-from declinerisk.train import run
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.store.database import Outcome, Store, open_store
+from declinerisk.train.config import TrainConfig
+from declinerisk.train.run import run
 from tests.factories import FAST_GLASSBOX
 from tests.postgres import empty_tables
 

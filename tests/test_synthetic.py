@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from declinerisk import schema
-from declinerisk.synthetic import demo_offers
+from declinerisk.data import schema
+from declinerisk.data.synthetic import demo_offers
 from tests.factories import write_demo
 
 

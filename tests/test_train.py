@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from declinerisk.artifacts import LATEST, load_model
-from declinerisk.config import EbmSettings, TrainConfig
+from declinerisk.artifacts.folder import LATEST, load_model
+from declinerisk.data.mapping import ColumnMapping, Signals
 from declinerisk.errors import InvalidRowsError
-from declinerisk.mapping import ColumnMapping, Signals
-from declinerisk.tracking import CHALLENGER, CHAMPION, decide_alias
-from declinerisk.train import TrainResult, run
+from declinerisk.tracking.runs import CHALLENGER, CHAMPION, decide_alias
+from declinerisk.train.config import EbmSettings, TrainConfig
+from declinerisk.train.run import TrainResult, run
 from tests.factories import FAST_GLASSBOX, fast_config, make_offers
 
 
@@ -119,7 +119,7 @@ def test_champion_moves_only_for_a_model_at_least_as_good(
     )
     assert logged.data.params["family"] == first.manifest.estimator["family"]
 
-    from declinerisk.registry import load_reference
+    from declinerisk.artifacts.registry import load_reference
 
     champion = load_reference("models:/declinerisk@champion", tracking_uri=uri)
     assert champion.version == forced.manifest.version

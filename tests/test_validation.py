@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.sources import read_table
+from declinerisk.data.validation import validate_offers
 from declinerisk.errors import InvalidRowsError, MissingColumnError
-from declinerisk.mapping import ColumnMapping
-from declinerisk.sources import read_table
-from declinerisk.validation import validate_offers
 from tests.factories import make_offers
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from declinerisk.cli import main
+from declinerisk.cli.main import main
 
 sys.exit(main())

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from service.app import create_app
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.connectors.receiver import SECRET, Receiver, free_port, listening
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for
 

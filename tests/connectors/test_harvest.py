@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
 
 from declinerisk.connectors.base import UpstreamError
 from declinerisk.connectors.harvest import HarvestClient, HarvestCredentials
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.connectors.harvest_stub import HarvestStub, running
 from tests.service.conftest import fake_loader, settings_for
 from tests.service.test_greenhouse import MAPPING, ROUTE, SECRET, delivery, fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
 from tests.connectors.receiver import Receiver, free_port, listening
 from tests.connectors.test_events import events_app, score, wait_for
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
 
-from declinerisk.artifacts import LATEST, load_model
+from declinerisk.artifacts.folder import LATEST, load_model
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.sources import file_sha256
 from declinerisk.errors import CanaryMismatchError, ChecksumMismatchError
-from declinerisk.mapping import ColumnMapping
-from declinerisk.sources import file_sha256
-from declinerisk.train import TrainResult, run
+from declinerisk.train.run import TrainResult, run
+from declinerisk_service.app import create_app
 from tests.factories import FAST_CONFIG_FILE, fast_config
 from tests.service.conftest import API_KEY, AUTH, offer, settings_for
 

@@ -18,9 +18,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from service.app import create_app
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.service.conftest import API_KEY, settings_for
 
 EXAMPLES = 150

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from declinerisk.connectors.greenhouse import signature
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
 from tests.service.test_greenhouse import ROUTE, SECRET, greenhouse_app
 
 SCALARS = st.one_of(

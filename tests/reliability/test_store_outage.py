@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
 from sqlalchemy import create_engine, text
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.postgres import drop_everything
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 from fastapi.testclient import TestClient
-from service.auth import key_digest
-from service.settings import ServiceSettings
 
-from declinerisk.synthetic import demo_offers
-from declinerisk.train import TrainResult
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.train.run import TrainResult
+from declinerisk_service.auth import key_digest
+from declinerisk_service.settings import ServiceSettings
 from tests.service.conftest import API_KEY, settings_for
 
 SECRET = "board-test-secret-0123456789-abcdefghij"

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
-from service.auth import key_digest
-from service.routes.webhooks import signature
-from service.settings import ServiceSettings
 
-from declinerisk.artifacts import Manifest
+from declinerisk.artifacts.folder import Manifest
 from declinerisk.errors import ChecksumMismatchError
-from declinerisk.reasons import Reason, WhatIf
-from declinerisk.scoring import Predictor, ScoredOffer
-from declinerisk.train import TrainResult
+from declinerisk.explain.reasons import Reason, WhatIf
+from declinerisk.scoring.scorer import Predictor, ScoredOffer
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
+from declinerisk_service.auth import key_digest
+from declinerisk_service.routes.webhooks import signature
+from declinerisk_service.settings import ServiceSettings
 
 API_KEY = "test-key-0123456789"
 OTHER_KEY = "second-key-abcdef"

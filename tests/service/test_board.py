@@ -10,15 +10,15 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from service.app import create_app
-from service.board import routes as board_routes
 
-from declinerisk.mapping import ColumnMapping
-from declinerisk.open_offers import action_notes
-from declinerisk.reasons_analytics import summarise
-from declinerisk.store import open_store
-from declinerisk.train import TrainResult
-from declinerisk.validation import validate_offers
+from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.validation import validate_offers
+from declinerisk.monitoring.decline_reasons import summarise
+from declinerisk.store.database import open_store
+from declinerisk.store.open_offers import action_notes
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
+from declinerisk_service.board import routes as board_routes
 from tests.service.board_helpers import (
     INVALID_ROWS,
     SCORE_KEY,

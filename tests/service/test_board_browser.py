@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 import uvicorn
-from service.app import create_app
 
-from declinerisk.store import open_store
-from declinerisk.train import TrainResult
+from declinerisk.store.database import open_store
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.service.board_helpers import (
     BOARD_KEY,
     INVALID_ROWS,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
 
-from declinerisk import schema
-from declinerisk.schema import Kind
-from declinerisk.train import TrainResult
+from declinerisk.data import schema
+from declinerisk.data.schema import Kind
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for, signed
 
 

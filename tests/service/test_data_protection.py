@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
-from service.auth import key_digest
 from sqlalchemy import select
 
-from declinerisk.audit import AuditEvent
-from declinerisk.cli import main as cli
+from declinerisk.cli.main import main as cli
 from declinerisk.connectors.greenhouse import signature
-from declinerisk.outbox import OutboxEvent
-from declinerisk.store import OutcomeRecord, ScoreRecord, Store
-from declinerisk.train import TrainResult
+from declinerisk.events.outbox import OutboxEvent
+from declinerisk.store.audit import AuditEvent
+from declinerisk.store.database import OutcomeRecord, ScoreRecord, Store
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
+from declinerisk_service.auth import key_digest
 from tests.service.conftest import API_KEY, AUTH, fake_loader, offer, settings_for
 
 CANDIDATE = "Quill-Marrow-9083"

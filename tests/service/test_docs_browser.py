@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from service.app import create_app
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.service.conftest import fake_loader, settings_for
 from tests.test_report_browser import FLAGS, chromium  # noqa: F401  (the fixture)
 

@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
-from service.app import create_app
 
-from declinerisk.artifacts import load_model
-from declinerisk.mapping import ColumnMapping, load_mapping
-from declinerisk.scoring import Scorer
-from declinerisk.synthetic import demo_offers
-from declinerisk.train import TrainResult, run
+from declinerisk.artifacts.folder import load_model
+from declinerisk.data.mapping import ColumnMapping, load_mapping
+from declinerisk.data.synthetic import demo_offers
+from declinerisk.scoring.scorer import Scorer
+from declinerisk.train.run import TrainResult, run
+from declinerisk_service.app import create_app
 from tests.factories import fast_config
 from tests.service.conftest import AUTH, offer, settings_for
 

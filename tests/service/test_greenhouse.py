@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service.app import create_app
 
 from declinerisk.connectors.greenhouse import signature
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
 from tests.service.conftest import fake_loader, settings_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "greenhouse"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from service.app import create_app
-from service.auth import key_digest
-from service.scopes import SCOPES, parse_grant
 
-from declinerisk.train import TrainResult
+from declinerisk.train.run import TrainResult
+from declinerisk_service.app import create_app
+from declinerisk_service.auth import key_digest
+from declinerisk_service.scopes import SCOPES, parse_grant
 from tests.service.conftest import API_KEY, fake_loader, offer, settings_for
 
 SCORE_KEY = "score-only-key-0001"

@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from declinerisk import schema
 from declinerisk.connectors.base import (
     Command,
     EraseOffer,
@@ -39,9 +38,10 @@ from declinerisk.connectors.base import (
     ScoreOffer,
     SignatureError,
 )
+from declinerisk.data import schema
+from declinerisk.data.schema import Column, Kind, Role
 from declinerisk.errors import DeclineRiskError
-from declinerisk.schema import Column, Kind, Role
-from declinerisk.store import Outcome
+from declinerisk.store.database import Outcome
 
 NAME = "greenhouse"
 SCORED_ACTIONS = frozenset({"offer_created", "offer_updated"})

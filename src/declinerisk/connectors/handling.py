@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from declinerisk.connectors import inbox
 from declinerisk.connectors.base import Connector, EraseOffer, Ignore, RecordOutcome, ScoreOffer
-from declinerisk.privacy import erase_in
-from declinerisk.recorder import score_rows
-from declinerisk.scoring import Predictor, ScoredOffer
-from declinerisk.store import Store
+from declinerisk.scoring.scorer import Predictor, ScoredOffer
+from declinerisk.store.database import Store
+from declinerisk.store.privacy import erase_in
+from declinerisk.store.recorder import score_rows
 
 SCORED, OUTCOME, IGNORED, DUPLICATE = "scored", "outcome_recorded", "ignored", "duplicate"
 ERASED = "erased"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from declinerisk.store import Base, Store
+from declinerisk.store.database import Base, Store
 
 
 class ConnectorEvent(Base):

@@ -1,0 +1,1 @@
+"""Outbound risk events: the outbox written with the scores, and its signed delivery."""

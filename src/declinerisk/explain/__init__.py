@@ -1,0 +1,1 @@
+"""Reasons a recruiter reads: the model's terms as tables, sentences, values and the playbook."""

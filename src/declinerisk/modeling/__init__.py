@@ -1,0 +1,1 @@
+"""The model: the glassbox, its training recipe, the logistic baseline, bands and metrics."""

@@ -1,0 +1,1 @@
+"""What analysts read after training or in production: report, fairness, drift, decline reasons."""
