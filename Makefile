@@ -52,6 +52,7 @@ test: lint typecheck unit
 lint: $(INSTALLED)
 	$(BIN)/ruff check src service tests benchmarks
 	$(BIN)/ruff format --check src service tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy

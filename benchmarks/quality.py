@@ -34,8 +34,8 @@ from rich.console import Console
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
-from declinerisk.data.schema import FeatureSet
 from declinerisk.data.split import Split, declined, split_offers
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.data.validation import validate_offers

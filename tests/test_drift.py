@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from declinerisk.data.schema import FeatureSet, column
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import column
 from declinerisk.monitoring import drift
 from tests.factories import make_offers
 

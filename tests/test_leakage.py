@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from declinerisk.data import leakage, schema
-from declinerisk.data.schema import FeatureSet, Kind, column, extra_column
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import Kind, column, extra_column
 from declinerisk.errors import ConfigError
 from declinerisk.train.run import main
 from tests.factories import make_offers

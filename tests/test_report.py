@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from declinerisk.artifacts.folder import read_manifest
-from declinerisk.data.schema import FeatureSet, column
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import column
 from declinerisk.monitoring import drift, fairness
 from declinerisk.monitoring.decline_reasons import categorise, summarise
 from declinerisk.monitoring.report import EVALUATION_FILE, SECTIONS, build_report

@@ -30,7 +30,6 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-CASES: dict[str, int] = {"with key": 0, "without key": 0}
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +94,6 @@ FUZZ_SETTINGS = settings(
 def test_fuzzed_requests_never_get_5xx_or_break_the_schema(
     operations: list[Any], with_key: bool
 ) -> None:
-    for operation in operations:
-        CASES[("with key" if with_key else "without key")] += _fuzz(operation, with_key)
-
-
-def test_at_least_a_thousand_cases_were_fuzzed() -> None:
-    # Runs after the fuzz tests above (pytest keeps file order).
-    total = sum(CASES.values())
-    print(f"fuzzed cases: {CASES} (total {total})")
-    assert total >= 1_000
+    ran = sum(_fuzz(operation, with_key) for operation in operations)
+    # Each run stands alone: at least 500 generated requests, so both together fuzz >= 1,000.
+    assert ran >= 500, ran

@@ -21,8 +21,9 @@ from typing import Any
 import pandas as pd
 
 from declinerisk.data import schema
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
-from declinerisk.data.schema import FeatureSet, Kind
+from declinerisk.data.schema import Kind
 from declinerisk.data.sources import iter_table
 from declinerisk.scoring.scorer import CHUNK_ROWS, Scorer, errors_path, score_file
 from declinerisk.store.database import Store

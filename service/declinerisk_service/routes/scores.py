@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
 from declinerisk.data import schema
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.validation import record_problems
 from declinerisk.scoring.scorer import ScoredOffer
 from declinerisk.store.recorder import score_rows

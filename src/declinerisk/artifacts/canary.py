@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 
 ROWS = 300
 UNSEEN = "(canary: a category never seen)"

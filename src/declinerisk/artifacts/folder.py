@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from declinerisk import __version__
 from declinerisk.artifacts.canary import Canary
 from declinerisk.data import schema
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.sources import file_sha256
 from declinerisk.errors import (
     CanaryMismatchError,

@@ -26,7 +26,7 @@ from rich.console import Console
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.split import declined
 from declinerisk.errors import ConfigError, DeclineRiskError
 

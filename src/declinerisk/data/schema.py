@@ -17,10 +17,9 @@ decision for this reason (:meth:`declinerisk.store.database.Store.training_frame
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -281,44 +280,3 @@ def extra_column(name: str, kind: Kind) -> Column:
     if kind not in (Kind.NUMBER, Kind.CATEGORY):
         raise ValueError(f"extra column {name!r} must be numeric or categorical, not {kind}")
     return Column(name, kind, Role.EXTRA, "Extra column added by the analyst's mapping.")
-
-
-@dataclass(frozen=True)
-class FeatureSet:
-    """The model inputs of one training run, in the order the pipeline receives them."""
-
-    columns: tuple[Column, ...]
-
-    def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"feature names repeat: {names}")
-        if not all(c.is_feature for c in self.columns):
-            raise ValueError("a FeatureSet holds only core, optional or extra columns")
-
-    @cached_property
-    def names(self) -> list[str]:
-        """The input names, in order (built once: the scoring path asks for them often).
-        Treat the list as read-only."""
-        return [c.name for c in self.columns]
-
-    @property
-    def numeric(self) -> list[str]:
-        return [c.name for c in self.columns if c.is_numeric]
-
-    @property
-    def categorical(self) -> list[str]:
-        return [c.name for c in self.columns if c.kind is Kind.CATEGORY]
-
-    def __getitem__(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    def to_list(self) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in self.columns]
-
-    @classmethod
-    def from_list(cls, data: Iterable[Mapping[str, Any]]) -> FeatureSet:
-        return cls(tuple(Column.from_dict(d) for d in data))

@@ -11,13 +11,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 from sklearn.model_selection import train_test_split
 
 from declinerisk.data import schema
 from declinerisk.errors import SchemaError
-from declinerisk.train.config import SplitConfig
 
 MIN_ROWS_PER_CLASS = 20
+
+
+class SplitConfig(BaseModel):
+    """The ``[split]`` section of a training config."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    test_fraction: float = Field(0.2, gt=0.0, lt=0.5)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from declinerisk.data.schema import Column, FeatureSet, Kind
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import Column, Kind
 
 MAX_LISTED_CATEGORIES = 64
 

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from declinerisk.data import schema
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
-from declinerisk.data.schema import Column, FeatureSet, Kind
+from declinerisk.data.schema import Column, Kind
 from declinerisk.errors import (
     SCORING_HINT,
     TRAINING_HINT,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.explain.actions import Playbook
 from declinerisk.explain.values import NOT_RECORDED, render_value
 from declinerisk.scoring.kernel import NONE, TOP, KernelResult

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 
 BASELINE = "logistic_regression"
 

@@ -26,7 +26,8 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from declinerisk.data.schema import FeatureSet, Kind
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import Kind
 from declinerisk.train.config import EbmSettings, GlassboxConfig
 
 Array = NDArray[np.float64]

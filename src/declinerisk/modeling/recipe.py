@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from rich.console import Console
 from sklearn.metrics import roc_auc_score
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.split import Split, declined
 from declinerisk.modeling.bands import RiskBands
 from declinerisk.modeling.baseline import logistic_pipeline

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 
 STABLE = 0.1
 SIGNIFICANT = 0.25

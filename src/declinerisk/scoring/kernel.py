@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.explain.actions import Lever, Playbook
 from declinerisk.explain.terms import Scores, TermTables
 from declinerisk.explain.values import reads_as, render_value

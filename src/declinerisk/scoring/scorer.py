@@ -20,8 +20,8 @@ import pyarrow.csv as pacsv
 
 from declinerisk.artifacts.folder import LoadedModel, Manifest
 from declinerisk.data import schema
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
-from declinerisk.data.schema import FeatureSet
 from declinerisk.data.sources import iter_table, table_format
 from declinerisk.data.validation import ValidatedOffers, validate_offers
 from declinerisk.errors import RowProblem

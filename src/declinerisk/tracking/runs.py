@@ -18,7 +18,8 @@ from sklearn.metrics import average_precision_score
 from declinerisk.artifacts.folder import Manifest, library_versions, load_model
 from declinerisk.artifacts.registry import download_model_folder
 from declinerisk.data import schema
-from declinerisk.data.schema import FeatureSet, Role
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import Role
 from declinerisk.errors import DeclineRiskError
 from declinerisk.train.config import TrackingConfig
 

@@ -7,15 +7,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from declinerisk.data.split import SplitConfig
 from declinerisk.errors import ConfigError
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SplitConfig(_Section):
-    test_fraction: float = Field(0.2, gt=0.0, lt=0.5)
 
 
 class EbmSettings(_Section):

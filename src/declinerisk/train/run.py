@@ -34,8 +34,8 @@ from declinerisk.artifacts.folder import (
     utc_now,
 )
 from declinerisk.data import leakage, schema
+from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping, load_mapping
-from declinerisk.data.schema import FeatureSet
 from declinerisk.data.sources import read_offers, safe_source
 from declinerisk.data.split import Split, declined, split_offers
 from declinerisk.data.summary import feature_summary
