@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (ROOT / "src" / "declinerisk", ROOT / "service" / "declinerisk_service")
 MAX_LINES = 300
+PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation")
 
 
 def test_no_module_is_longer_than_the_limit() -> None:
@@ -29,8 +30,7 @@ def test_no_module_is_longer_than_the_limit() -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--wheel-dir", str(out), str(ROOT)],
+        [*PIP_WHEEL, "--wheel-dir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
     )

@@ -1,7 +1,8 @@
 """The interactive API docs (Swagger UI), served with their JS and CSS from the package.
 
 FastAPI's default `/docs` page loads Swagger UI from a CDN and renders blank offline; this one
-loads the vendored copy in ``service/declinerisk_service/static/swagger-ui`` (see its README). ReDoc is off.
+loads the vendored copy in ``service/declinerisk_service/static/swagger-ui`` (see its README).
+ReDoc is off.
 """
 
 from __future__ import annotations
