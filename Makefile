@@ -10,7 +10,7 @@ PORT ?= 8000
 # The demo's API key; set DECLINERISK_API_KEY_HASHES yourself for anything real.
 DEMO_KEY ?= demo-key-change-me
 
-.PHONY: install run demo-data train score test lint typecheck unit benchmark clean
+.PHONY: install run demo-data train score test quick lint typecheck unit benchmark clean
 
 install: $(INSTALLED)
 
@@ -48,6 +48,12 @@ train: $(INSTALLED) $(DEMO)/offers.csv
 
 # The whole test suite: lint, types, then every test (end-to-end ones included).
 test: lint typecheck unit
+
+# The development tier (under 2 minutes): lint, then every test not marked slow (the slow ones
+# start subprocesses, browsers, load or training runs; `make test` and CI run them too).
+quick: $(INSTALLED)
+	$(BIN)/ruff check src service tests benchmarks
+	$(BIN)/pytest -q -m "not slow"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src service tests benchmarks

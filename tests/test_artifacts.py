@@ -126,6 +126,7 @@ def test_refuses_a_folder_without_manifest(tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
+@pytest.mark.slow
 def test_failed_tracking_leaves_latest_on_the_previous_model(
     tmp_path: Path, config: TrainConfig, demo_csv: Path
 ) -> None:
@@ -141,6 +142,7 @@ def test_failed_tracking_leaves_latest_on_the_previous_model(
     assert load_model(config.models_dir / LATEST).version == first.manifest.version
 
 
+@pytest.mark.slow
 def test_failed_save_leaves_no_half_written_folder(
     tmp_path: Path, config: TrainConfig, demo_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

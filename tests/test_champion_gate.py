@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.metrics import average_precision_score
 
 from declinerisk.tracking.runs import CHALLENGER, CHAMPION, decide_alias, pr_auc_difference
+
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
 
 
 def _two_models(

@@ -15,6 +15,9 @@ from declinerisk.cli.main import app, mount_plugins
 from declinerisk.train.run import TrainResult, summary_table
 from tests.factories import FAST_CONFIG_FILE, write_demo
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 TRAIN_OPTIONS = (
     "--data",
     "--config",

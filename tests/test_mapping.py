@@ -45,6 +45,7 @@ def _export_like_the_example(path: Path, rows: int = 3_000) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_example_mapping_trains_on_an_export_with_its_own_names(
     tmp_path: Path, config: TrainConfig
 ) -> None:
@@ -90,6 +91,7 @@ def test_a_mapped_column_missing_from_the_export_is_named(
         run(config, data, load_mapping(EXAMPLE))
 
 
+@pytest.mark.slow
 def test_open_offers_in_the_mappings_format_score_without_outcome_columns(
     tmp_path: Path, config: TrainConfig
 ) -> None:

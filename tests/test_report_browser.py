@@ -10,6 +10,9 @@ import pytest
 
 from declinerisk.train.run import TrainResult
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--no-sandbox",

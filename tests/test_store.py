@@ -71,6 +71,7 @@ def test_outcomes_are_idempotent(store: Store) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_the_store_is_a_label_source_for_training(store: Store, tmp_path: Path) -> None:
     offers = demo_offers(3_000, seed=17)
     inputs = offers.drop(

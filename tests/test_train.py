@@ -17,6 +17,9 @@ from declinerisk.train.config import EbmSettings, TrainConfig
 from declinerisk.train.run import TrainResult, run
 from tests.factories import FAST_GLASSBOX, fast_config, make_offers
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 
 def test_trained_model_is_near_the_bayes_auc(trained: TrainResult) -> None:
     test = trained.manifest.metrics["test"]
@@ -80,7 +83,6 @@ def test_alias_rules() -> None:
     assert decide_alias(0.1, 0.9, promote=True).alias == CHAMPION
 
 
-@pytest.mark.slow
 def test_champion_moves_only_for_a_model_at_least_as_good(
     tmp_path: Path, config: TrainConfig, demo_csv: Path
 ) -> None:

@@ -7,12 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.connectors.receiver import SECRET, Receiver, free_port, listening
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for
+
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
 
 
 def events_app(tmp_path: Path, trained: TrainResult, urls: list[str], **overrides: Any) -> Any:

@@ -10,11 +10,15 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.train.run import TrainResult
 from tests.connectors.receiver import Receiver, free_port, listening
 from tests.connectors.test_events import events_app, score, wait_for
+
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
 
 OUTAGE = float(os.environ.get("DECLINERISK_TEST_OUTAGE_SECONDS", "6"))
 

@@ -23,6 +23,9 @@ from declinerisk_service.app import create_app
 from tests.factories import FAST_CONFIG_FILE, fast_config
 from tests.service.conftest import API_KEY, AUTH, offer, settings_for
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 TRAIN = [
     sys.executable,
     "-m",

@@ -23,6 +23,9 @@ from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.service.conftest import API_KEY, settings_for
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 150
 CHECKS = [
     not_a_server_error,

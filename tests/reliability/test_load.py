@@ -5,10 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 
 from load_test import failures, run_load_test
 from tests.factories import FAST_CONFIG_FILE
+
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
 
 
 def test_ten_seconds_at_concurrency_16_loses_nothing(tmp_path: Path) -> None:

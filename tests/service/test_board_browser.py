@@ -30,6 +30,9 @@ from tests.service.board_helpers import (
 )
 from tests.test_report_browser import FLAGS, chromium  # noqa: F401  (the fixture)
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 AXE = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).parents[1] / "artifacts" / "board"
 

@@ -18,6 +18,9 @@ from declinerisk_service.app import create_app
 from tests.service.conftest import fake_loader, settings_for
 from tests.test_report_browser import FLAGS, chromium  # noqa: F401  (the fixture)
 
+# End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
+pytestmark = pytest.mark.slow
+
 
 def test_docs_load_swagger_ui_from_the_service_itself(fake_client: TestClient) -> None:
     page = fake_client.get("/docs")
