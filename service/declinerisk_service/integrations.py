@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
 
-from declinerisk.connectors.greenhouse import GreenhouseConnector, load_mapping
+from declinerisk.connectors.greenhouse import GreenhouseConnector
+from declinerisk.connectors.greenhouse_fields import load_mapping
 from declinerisk.connectors.harvest import HarvestClient, HarvestCredentials
 from declinerisk.events.delivery import DeliveryPolicy, EventSender
 from declinerisk.events.outbox import Outbox, ScoreEvents

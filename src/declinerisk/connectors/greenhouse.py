@@ -21,13 +21,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import tomllib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from declinerisk.connectors.base import (
     Command,
@@ -38,48 +36,21 @@ from declinerisk.connectors.base import (
     ScoreOffer,
     SignatureError,
 )
+from declinerisk.connectors.greenhouse_fields import (
+    INPUTS,
+    GreenhouseMapping,
+    convert,
+    field_value,
+)
 from declinerisk.data import schema
-from declinerisk.data.schema import Column, Kind, Role
-from declinerisk.errors import DeclineRiskError
+from declinerisk.data.schema import Role
 from declinerisk.store.database import Outcome
 
 NAME = "greenhouse"
 SCORED_ACTIONS = frozenset({"offer_created", "offer_updated"})
 DELETED = "offer_deleted"
 OUTCOMES = {"Accepted": "accepted", "Rejected": "declined"}
-TEXT_LIMIT = 256
-INPUTS = {c.name: c for c in schema.COLUMNS if c.role in (Role.CORE, Role.OPTIONAL)}
 ENRICHED = ("days_in_process", "days_since_last_contact")
-
-
-class GreenhouseMapping(BaseModel):
-    """Contract input -> Greenhouse custom field key, from the ``[greenhouse]`` table."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    fields: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("fields")
-    @classmethod
-    def _known_inputs(cls, fields: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(fields) - set(INPUTS))
-        if unknown:
-            raise ValueError(f"not contract inputs: {unknown}; known: {sorted(INPUTS)}")
-        empty = sorted(name for name, key in fields.items() if not key.strip())
-        if empty:
-            raise ValueError(f"empty custom field keys for {empty}")
-        return fields
-
-
-def load_mapping(path: Path | None) -> GreenhouseMapping:
-    """The ``[greenhouse]`` table of a TOML file; no file maps nothing."""
-    if path is None:
-        return GreenhouseMapping()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return GreenhouseMapping.model_validate(data.get("greenhouse", {}))
-    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise DeclineRiskError(f"Greenhouse mapping {path.name}: {exc}") from exc
 
 
 class ApplicationFacts(BaseModel):
@@ -218,7 +189,7 @@ class GreenhouseConnector:
         for name, key in self.mapping.fields.items():
             if key not in fields:
                 continue
-            value, problem = _convert(INPUTS[name], _field_value(fields[key]))
+            value, problem = convert(INPUTS[name], field_value(fields[key]))
             if problem:
                 problems.append((f"custom_fields.{key}", problem))
             elif value is not None:
@@ -254,52 +225,3 @@ def _enriched(facts: ApplicationFacts, sent: date, today: date) -> dict[str, Any
 
 def _day(value: date | datetime | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
-
-
-def _field_value(field: Any) -> Any:
-    """A custom field's value: ``{"name", "type", "value"}`` (keyed), or the bare value;
-    currency values are ``{"amount", "unit"}``, selects may be ``{"name"}``."""
-    value = field.get("value") if isinstance(field, dict) and "value" in field else field
-    if isinstance(value, dict):
-        for inner in ("amount", "name", "value"):
-            if inner in value:
-                return value[inner]
-    return value
-
-
-def _convert(column: Column, value: Any) -> tuple[Any, str | None]:
-    """The value in the contract's type and range, or a problem (never quoting the value)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None, None
-    if column.kind is Kind.BOOLEAN:
-        return _boolean(column, value)
-    if column.kind is Kind.CATEGORY:
-        text = str(value).strip()
-        if isinstance(value, dict | list) or len(text) > TEXT_LIMIT:
-            return None, f"{column.name} must be a text of at most {TEXT_LIMIT} characters"
-        return text, None
-    try:
-        number = float(value) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        number = None
-    if number is None or number != number or number in (float("inf"), float("-inf")):
-        return None, f"{column.name} must be a number"
-    if column.kind is Kind.INTEGER:
-        if not number.is_integer():
-            return None, f"{column.name} must be a whole number"
-        number = int(number)
-    low, high = column.minimum, column.maximum
-    if (low is not None and number < low) or (high is not None and number > high):
-        return None, f"{column.name} must be {column.range_text()}"
-    return number, None
-
-
-def _boolean(column: Column, value: Any) -> tuple[Any, str | None]:
-    if isinstance(value, bool):
-        return value, None
-    text = str(value).strip().lower()
-    if text in ("yes", "true", "1", "y"):
-        return True, None
-    if text in ("no", "false", "0", "n"):
-        return False, None
-    return None, f"{column.name} must be yes or no"
