@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from declinerisk.data import schema
 from declinerisk.data.schema import FeatureSet
 from declinerisk.data.validation import record_problems
-from declinerisk.scoring.scorer import ScoredOffer
+from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.recorder import score_rows
 from declinerisk_service.auth import ScoreScope
 from declinerisk_service.deps import PredictorDep, RuntimeDep, SettingsDep
@@ -45,7 +45,7 @@ async def score_offers(
     """
     _check_batch(request, settings.max_offers_per_request)
     records = [_record(offer) for offer in request.offers]
-    _check_inputs(request, records, predictor.manifest.feature_set)
+    _check_inputs(request, records, predictor.features)
     # Scoring is CPU work: it runs in the app's small scoring pool, never on the event loop.
     # A pool sized to the cores queues bursts instead of letting dozens of threads fight
     # over the GIL, which keeps the latency tail short.

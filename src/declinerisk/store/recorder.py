@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from declinerisk.scoring.scorer import ScoredOffer
+from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.database import Store
 
 log = logging.getLogger("declinerisk.recorder")
