@@ -1,11 +1,14 @@
 """Requests per second and latency: our service against ``mlflow models serve``, same model.
 
-A tree model is trained on 50,000 demo offers and logged to a throwaway MLflow store. Three
-servers run on 127.0.0.1, one worker each: ``declinerisk serve`` (scores with reasons, writes
-every score to its SQLite store), ``mlflow models serve --env-manager local`` of the same
-registered model (probabilities only), and a no-op FastAPI route (the HTTP floor). ``wrk``
-drives each in turn, alternating servers within every (payload, concurrency) cell, 20 seconds
-a run, at 1 and 16 connections, with 1-offer and 100-offer requests.
+A model is trained on 50,000 demo offers. Three servers run on 127.0.0.1, one worker each,
+all pinned to CPU 0 (``taskset``) while ``wrk`` runs on CPU 1: ``declinerisk serve`` (scores
+with reasons, writes every score to its SQLite store), ``mlflow models serve --env-manager
+local`` of the same fitted estimator logged in MLflow's sklearn flavour
+(``pyfunc_predict_fn="predict_proba"``, cloudpickle; probabilities only), and a no-op
+``async def`` FastAPI route (the HTTP floor). ``wrk`` drives each in turn, alternating servers
+within every (payload, concurrency) cell, 20 seconds a run, at 1 and 16 connections, with
+1-offer and 100-offer requests. Afterwards the store's row count is checked against the
+offers scored: every score must be in the store.
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). Traffic goes to 127.0.0.1 only, bounded by
 the run time. Usage: ``python benchmarks/serve_benchmark.py [--seconds 20]``
@@ -32,12 +35,26 @@ from pathlib import Path
 from measure import demo_file, free_port, train_model
 
 KEY = "bench-key"
+SERVER_CPU, LOAD_CPU = "0", "1"
+# Logs the shipped estimator (model.joblib of the model folder) in MLflow's sklearn flavour.
+LOG_SKLEARN = """
+import sys, joblib, mlflow, mlflow.sklearn
+estimator = joblib.load(sys.argv[1])
+with mlflow.start_run():
+    mlflow.sklearn.log_model(
+        estimator,
+        name="model",
+        serialization_format="cloudpickle",
+        pyfunc_predict_fn="predict_proba",
+        registered_model_name="declinerisk-sklearn",
+    )
+"""
 NOOP_APP = """
 from fastapi import FastAPI
 app = FastAPI()
 
 @app.post("/noop")
-def noop() -> dict[str, bool]:
+async def noop() -> dict[str, bool]:
     return {"ok": True}
 """
 
@@ -57,7 +74,7 @@ def _wait(url: str, seconds: float = 120) -> None:
 def _server(command: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
     with log.open("w") as out:
         process = subprocess.Popen(
-            command,
+            ["taskset", "-c", SERVER_CPU, *command],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -93,6 +110,9 @@ def _wrk(url: str, script: Path, connections: int, seconds: int) -> tuple[float,
     threads = min(connections, 2)
     done = subprocess.run(
         [
+            "taskset",
+            "-c",
+            LOAD_CPU,
             "wrk",
             f"-t{threads}",
             f"-c{connections}",
@@ -144,6 +164,12 @@ def main() -> None:
         train_model(
             work / "offers.csv", work / "models", "--config", str(config), env=env, cwd=work
         )
+        subprocess.run(
+            [sys.executable, "-c", LOG_SKLEARN, str(work / "models" / "latest" / "model.joblib")],
+            env=env,
+            cwd=work,
+            check=True,
+        )
         ours, theirs, noop = free_port(), free_port(), free_port()
         (work / "noop_app.py").write_text(NOOP_APP)
         ours_env = {
@@ -178,7 +204,7 @@ def main() -> None:
                     "models",
                     "serve",
                     "-m",
-                    "models:/declinerisk/1",
+                    "models:/declinerisk-sklearn/1",
                     "--env-manager",
                     "local",
                     "--port",
@@ -215,7 +241,8 @@ def main() -> None:
         for size in (1, 100):
             offers = _offers(size)
             our_body = json.dumps({"offers": offers})
-            columns = list(offers[0])
+            # The sklearn flavour takes the estimator's own input columns, nothing else.
+            columns = [c for c in offers[0] if c != "offer_id"]
             their_body = json.dumps(
                 {
                     "dataframe_split": {
@@ -233,7 +260,7 @@ def main() -> None:
                         {"Content-Type": "application/json", "X-API-Key": KEY},
                     ),
                 ),
-                "mlflow models serve": (
+                "mlflow serve (sklearn)": (
                     f"http://127.0.0.1:{theirs}/invocations",
                     _wrk_script(
                         work / f"mlflow{size}.lua", their_body, {"Content-Type": "application/json"}
@@ -251,21 +278,47 @@ def main() -> None:
                 for name, (url, script) in targets.items():  # alternate servers in each cell
                     _wrk(url, script, connections, 3)  # warm-up
                     results[name] = _wrk(url, script, connections, args.seconds)
-                base = results["mlflow models serve"][0]
+                base = results["mlflow serve (sklearn)"][0]
+                floor = results["no-op FastAPI route"][0]
                 for name, (rate, p50, p99, failed) in results.items():
                     rows.append(
-                        f"| {name} | {size} | {connections} | {rate:,.0f} | {p50:.1f} | "
-                        f"{p99:.1f} | {failed} | {rate / base:.1f}x |"
+                        f"| {name} | {size} | {connections} | {rate:,.0f} | {rate * size:,.0f} "
+                        f"| {p50:.1f} | {p99:.1f} | {failed} | {rate / base:.1f}x "
+                        f"| {floor / rate:.2f}x |"
                     )
                     print(rows[-1], flush=True)
                 if results["declinerisk (reasons + store)"][3]:
                     sys.exit("declinerisk answered some requests with errors")
         print(
-            "\n| server | offers/request | connections | requests/s | p50 ms | p99 ms | failed "
-            "| vs mlflow |"
+            "\n| server | offers/request | connections | requests/s | offers/s | p50 ms | p99 ms "
+            "| failed | vs mlflow | CPU/request vs no-op |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         print("\n".join(rows))
+        _check_store(work / "store.db", f"http://127.0.0.1:{ours}")
+
+
+def _check_store(database: Path, base_url: str) -> None:
+    """Every score answered is in the store once the recorder has caught up."""
+    import sqlite3
+
+    metrics = urllib.request.urlopen(f"{base_url}/metrics", timeout=10).read().decode()
+    scored = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("declinerisk_scores_total{")
+    )
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline:
+        with sqlite3.connect(database) as connection:
+            stored = connection.execute("SELECT COUNT(*) FROM score_records").fetchone()[0]
+        if stored >= scored:
+            break
+        time.sleep(1)
+    print(f"\nscored {scored:,.0f} offers; {stored:,} score records in the store")
+    if stored != scored:
+        sys.exit("the store does not hold every score")
 
 
 if __name__ == "__main__":

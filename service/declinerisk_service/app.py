@@ -13,7 +13,8 @@ from declinerisk import __version__
 from declinerisk.artifacts.registry import load_reference
 from declinerisk.events.outbox import Outbox
 from declinerisk.explain.actions import load_playbook
-from declinerisk.scoring.scorer import Predictor, Scorer
+from declinerisk.scoring.predictor import Predictor
+from declinerisk.scoring.scorer import Scorer
 from declinerisk.store.database import open_store
 from declinerisk.store.recorder import ScoreRecorder
 from declinerisk_service import board, docs, errors, integrations, retention

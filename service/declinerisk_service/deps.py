@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from declinerisk.scoring.scorer import Predictor
+from declinerisk.scoring.predictor import Predictor
 from declinerisk.store.database import Store
 from declinerisk_service.settings import ServiceSettings
 from declinerisk_service.state import Runtime

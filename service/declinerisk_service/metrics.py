@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -12,6 +13,7 @@ from starlette.routing import Match, Mount, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
+BANDS = ("high", "medium", "low")
 
 
 def route_template(scope: Scope) -> str:
@@ -89,6 +91,16 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+        # Label children bound once: ``labels()`` looks a child up under a lock on every call.
+        self._request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._band_counts = {band: self.scores.labels(band=band) for band in BANDS}
+
+    def count_scores(self, per_band: Mapping[str, int]) -> None:
+        """Count scored offers, one increment per band present (not one per offer)."""
+        for band, count in per_band.items():
+            child = self._band_counts.get(band) or self.scores.labels(band=band)
+            child.inc(count)
+
     def serving(self, version: str) -> None:
         self.model.clear()
         self.model.labels(version=version).set(1)
@@ -115,12 +127,12 @@ class ServiceMetrics:
             try:
                 await app(scope, receive, capture)
             finally:
-                labels = {
-                    "route": route_template(scope),
-                    "method": scope["method"],
-                    "status": str(status),
-                }
-                self.requests.labels(**labels).inc()
-                self.latency.labels(**labels).observe(time.perf_counter() - start)
+                key = (route_template(scope), scope["method"], str(status))
+                children = self._request_children.get(key)
+                if children is None:  # the label set is bounded: routes x methods x statuses
+                    children = (self.requests.labels(*key), self.latency.labels(*key))
+                    self._request_children[key] = children
+                children[0].inc()
+                children[1].observe(time.perf_counter() - start)
 
         return measured

@@ -20,7 +20,7 @@ from declinerisk.errors import (
     ModelLoadError,
     ModelNotLoadedError,
 )
-from declinerisk.scoring.scorer import Predictor
+from declinerisk.scoring.predictor import Predictor
 from declinerisk.store.database import Store
 from declinerisk.store.recorder import ScoreRecorder
 from declinerisk_service.integrations import Integrations

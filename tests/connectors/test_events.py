@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.connectors.receiver import SECRET, Receiver, free_port, listening
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for
@@ -19,7 +18,7 @@ from tests.service.conftest import AUTH, fake_loader, offer, settings_for
 pytestmark = pytest.mark.slow
 
 
-def events_app(tmp_path: Path, trained: TrainResult, urls: list[str], **overrides: Any) -> Any:
+def events_app(tmp_path: Path, urls: list[str], **overrides: Any) -> Any:
     values: dict[str, Any] = {
         "event_urls": urls,
         "event_secret": SECRET,
@@ -31,7 +30,7 @@ def events_app(tmp_path: Path, trained: TrainResult, urls: list[str], **override
         "max_body_bytes": 1 << 20,
     }
     values.update(overrides)
-    return create_app(settings_for(tmp_path, **values), loader=fake_loader(trained.manifest))
+    return create_app(settings_for(tmp_path, **values), loader=fake_loader())
 
 
 def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
@@ -49,13 +48,11 @@ def score(client: TestClient, ids: range, competing: int = 1) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def test_every_offer_of_a_1000_offer_run_reaches_a_verifying_receiver(
-    tmp_path: Path, trained: TrainResult
-) -> None:
+def test_every_offer_of_a_1000_offer_run_reaches_a_verifying_receiver(tmp_path: Path) -> None:
     receiver = Receiver()
     with (
         listening(receiver) as url,
-        TestClient(events_app(tmp_path, trained, [url])) as client,
+        TestClient(events_app(tmp_path, [url])) as client,
     ):
         for start in range(0, 1000, 250):
             score(client, range(start, start + 250))
@@ -72,9 +69,9 @@ def test_every_offer_of_a_1000_offer_run_reaches_a_verifying_receiver(
     assert first["what_ifs"][0]["column"] == "comp_delta_pct"
 
 
-def test_a_band_change_sends_offer_risk_changed(tmp_path: Path, trained: TrainResult) -> None:
+def test_a_band_change_sends_offer_risk_changed(tmp_path: Path) -> None:
     receiver = Receiver()
-    with listening(receiver) as url, TestClient(events_app(tmp_path, trained, [url])) as client:
+    with listening(receiver) as url, TestClient(events_app(tmp_path, [url])) as client:
         score(client, range(3), competing=1)  # low
         score(client, range(1), competing=8)  # o-0 becomes high
         score(client, range(1, 2), competing=1)  # o-1 stays low
@@ -86,10 +83,10 @@ def test_a_band_change_sends_offer_risk_changed(tmp_path: Path, trained: TrainRe
 
 
 def test_lost_acknowledgements_are_retried_and_the_receiver_processes_each_once(
-    tmp_path: Path, trained: TrainResult
+    tmp_path: Path,
 ) -> None:
     receiver = Receiver(lose_acks=20)
-    with listening(receiver) as url, TestClient(events_app(tmp_path, trained, [url])) as client:
+    with listening(receiver) as url, TestClient(events_app(tmp_path, [url])) as client:
         score(client, range(50))
         assert wait_for(lambda: sum(receiver.deliveries.values()) >= 70, 30)
         assert wait_for(
@@ -102,11 +99,9 @@ def test_lost_acknowledgements_are_retried_and_the_receiver_processes_each_once(
     assert sum(n - 1 for n in receiver.deliveries.values()) == 20  # retries, de-duplicated
 
 
-def test_events_die_after_the_last_attempt_and_an_admin_resends_them(
-    tmp_path: Path, trained: TrainResult
-) -> None:
+def test_events_die_after_the_last_attempt_and_an_admin_resends_them(tmp_path: Path) -> None:
     down = f"http://127.0.0.1:{free_port()}/hooks"
-    app = events_app(tmp_path, trained, [down], event_max_attempts=2)
+    app = events_app(tmp_path, [down], event_max_attempts=2)
     with TestClient(app) as client:
         score(client, range(3))
         listed = lambda: client.get("/v1/admin/events?status=dead", headers=AUTH).json()  # noqa: E731

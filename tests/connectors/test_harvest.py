@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from declinerisk.connectors.base import UpstreamError
 from declinerisk.connectors.harvest import HarvestClient, HarvestCredentials
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.connectors.harvest_stub import HarvestStub, running
 from tests.service.conftest import fake_loader, settings_for
@@ -40,7 +39,7 @@ def client_for(stub: HarvestStub, **kwargs: Any) -> HarvestClient:
 
 
 def test_an_offer_applied_40_days_before_sent_on_scores_with_days_in_process_40(
-    tmp_path: Path, trained: TrainResult, stub: HarvestStub
+    tmp_path: Path, stub: HarvestStub
 ) -> None:
     settings = settings_for(
         tmp_path,
@@ -51,7 +50,7 @@ def test_an_offer_applied_40_days_before_sent_on_scores_with_days_in_process_40(
         harvest_base_url=stub.url,
         harvest_token_url=f"{stub.url}/token",
     )
-    with TestClient(create_app(settings, loader=fake_loader(trained.manifest))) as client:
+    with TestClient(create_app(settings, loader=fake_loader())) as client:
         body = fixture("offer_created_open.json")
         answer = client.post(ROUTE, content=body, headers=delivery(body, "evt-h"))
         assert answer.status_code == 200, answer.text

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from declinerisk.train.run import TrainResult
 from tests.connectors.receiver import Receiver, free_port, listening
 from tests.connectors.test_events import events_app, score, wait_for
 
@@ -23,13 +22,11 @@ pytestmark = pytest.mark.slow
 OUTAGE = float(os.environ.get("DECLINERISK_TEST_OUTAGE_SECONDS", "6"))
 
 
-def test_events_survive_a_receiver_outage_and_a_service_restart(
-    tmp_path: Path, trained: TrainResult
-) -> None:
+def test_events_survive_a_receiver_outage_and_a_service_restart(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hooks"
     started = time.monotonic()
-    with TestClient(events_app(tmp_path, trained, [url], event_max_attempts=100)) as first:
+    with TestClient(events_app(tmp_path, [url], event_max_attempts=100)) as first:
         for begin in range(0, 1000, 250):
             score(first, range(begin, begin + 250))
         time.sleep(OUTAGE / 2)
@@ -40,7 +37,7 @@ def test_events_survive_a_receiver_outage_and_a_service_restart(
     # The first service is gone; the second starts on the same store while the receiver is
     # still down, and the receiver comes back only after the rest of the outage.
     receiver = Receiver(lose_acks=10)
-    with TestClient(events_app(tmp_path, trained, [url], event_max_attempts=100)) as second:
+    with TestClient(events_app(tmp_path, [url], event_max_attempts=100)) as second:
         time.sleep(max(OUTAGE - (time.monotonic() - started), 0))
         outage = time.monotonic() - started
         with listening(receiver, port):

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from declinerisk.connectors.greenhouse import signature
-from declinerisk.train.run import TrainResult
 from tests.service.test_greenhouse import ROUTE, SECRET, greenhouse_app
 
 SCALARS = st.one_of(
@@ -65,8 +64,8 @@ SEEN: list[int] = []
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, trained: TrainResult) -> Iterator[TestClient]:
-    app = greenhouse_app(tmp_path_factory.mktemp("fuzz-gh"), trained)
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    app = greenhouse_app(tmp_path_factory.mktemp("fuzz-gh"))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

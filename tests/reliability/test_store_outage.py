@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.postgres import drop_everything
 from tests.service.conftest import AUTH, fake_loader, offer, settings_for
@@ -45,11 +44,11 @@ def _rows(url: str) -> tuple[int, int]:
 
 
 def test_scores_are_spooled_while_postgres_is_down_and_written_once_it_returns(
-    tmp_path: Path, trained: TrainResult, postgres_control: tuple[str, str, str]
+    tmp_path: Path, postgres_control: tuple[str, str, str]
 ) -> None:
     url, stop, start = postgres_control
     settings = settings_for(tmp_path, database_url=url)
-    with TestClient(create_app(settings, loader=fake_loader(trained.manifest))) as client:
+    with TestClient(create_app(settings, loader=fake_loader())) as client:
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
         for i in range(5):
             assert (
@@ -98,7 +97,7 @@ def test_scores_are_spooled_while_postgres_is_down_and_written_once_it_returns(
 
 
 def test_an_offer_erased_around_an_outage_stays_erased_after_postgres_and_service_restart(
-    tmp_path: Path, trained: TrainResult, postgres_control: tuple[str, str, str]
+    tmp_path: Path, postgres_control: tuple[str, str, str]
 ) -> None:
     url, stop, start = postgres_control
     events = {
@@ -108,7 +107,7 @@ def test_an_offer_erased_around_an_outage_stays_erased_after_postgres_and_servic
     }
     settings = settings_for(tmp_path, database_url=url, **events)
     spool = settings.spool_path
-    with TestClient(create_app(settings, loader=fake_loader(trained.manifest))) as client:
+    with TestClient(create_app(settings, loader=fake_loader())) as client:
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
         client.post("/v1/scores", json={"offers": [offer("gone")]}, headers=AUTH)
         client.post("/v1/scores", json={"offers": [offer("kept")]}, headers=AUTH)
@@ -130,7 +129,7 @@ def test_an_offer_erased_around_an_outage_stays_erased_after_postgres_and_servic
         # The spooled record was either still in the spool or already replayed into the table.
         assert done["scores"] + done["spooled"] == 2 and done["outcomes"] == 1
         assert done["events"] >= 1
-    with TestClient(create_app(settings, loader=fake_loader(trained.manifest))) as client:
+    with TestClient(create_app(settings, loader=fake_loader())) as client:
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
         runtime.recorder.flush()
         engine = create_engine(url)

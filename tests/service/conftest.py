@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from declinerisk.artifacts.folder import Manifest
+from declinerisk.data import schema
+from declinerisk.data.schema import FeatureSet
 from declinerisk.errors import ChecksumMismatchError
 from declinerisk.explain.reasons import Reason, WhatIf
-from declinerisk.scoring.scorer import Predictor, ScoredOffer
+from declinerisk.scoring.predictor import ModelInfo, Predictor, ScoredOffer
 from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from declinerisk_service.auth import key_digest
@@ -26,20 +28,26 @@ WEBHOOK_SECRET = "whsec-test-secret"
 AUTH = {"X-API-Key": API_KEY}
 
 
+# The contract's own inputs: what a model trained on a contract-named export takes.
+CONTRACT_FEATURES = FeatureSet(
+    tuple(c for c in schema.COLUMNS if c.role in (schema.Role.CORE, schema.Role.OPTIONAL))
+)
+
+
 class FakePredictor:
-    """Scores by a fixed rule: probability = competing_offers / 10. No model needed."""
+    """Scores by a fixed rule: probability = competing_offers / 10. No model, no training."""
 
-    def __init__(self, manifest: Manifest, version: str = "fake-1") -> None:
-        self._manifest = manifest
-        self._version = version
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    @property
-    def manifest(self) -> Manifest:
-        return self._manifest
+    def __init__(self, features: FeatureSet = CONTRACT_FEATURES, version: str = "fake-1") -> None:
+        self.version = version
+        self.features = features
+        self.info = ModelInfo(
+            version=version,
+            trained_at=datetime(2026, 11, 1, tzinfo=UTC),
+            features=features,
+            bands={"high": 0.5, "medium": 0.2},
+            metrics={"test": {"roc_auc": 0.8}},
+            estimator={"kind": "fake"},
+        )
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
         scored = []
@@ -84,18 +92,18 @@ def settings_for(tmp_path: Path, **overrides: Any) -> ServiceSettings:
     return ServiceSettings(**values)
 
 
-def fake_loader(manifest: Manifest) -> Any:
+def fake_loader(features: FeatureSet = CONTRACT_FEATURES) -> Any:
     def load(version: str | None) -> Predictor:
         if version == "broken":
             raise ChecksumMismatchError("/srv/models/broken/model.joblib: SHA-256 differs")
-        return FakePredictor(manifest, version or "fake-1")
+        return FakePredictor(features, version or "fake-1")
 
     return load
 
 
 @pytest.fixture
-def fake_client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
-    app = create_app(settings_for(tmp_path), loader=fake_loader(trained.manifest))
+def fake_client(tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(settings_for(tmp_path), loader=fake_loader())
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

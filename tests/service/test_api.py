@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from declinerisk_service.schemas import ScoresResponse
 from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, offer, signed
 
 
@@ -256,3 +257,15 @@ def test_settings_refuse_a_model_outside_the_models_folder(tmp_path: Any) -> Non
     with pytest.raises(ValidationError, match="SHA-256"):
         settings_for(tmp_path, api_key_hashes=["not-a-digest"])
     assert settings_for(tmp_path, model="models:/declinerisk@champion").model.startswith("models:")
+
+
+def test_score_bodies_match_the_documented_response_model(fake_client: TestClient) -> None:
+    # The route writes its JSON directly; the OpenAPI response model must still describe it.
+    body = {"offers": [offer("a", competing_offers=7), offer("b", competing_offers=0)]}
+    response = fake_client.post("/v1/scores", json=body, headers=AUTH)
+    assert response.status_code == 200
+    parsed = ScoresResponse.model_validate_json(response.content)
+    assert [s.offer_id for s in parsed.scores] == ["a", "b"]
+    assert [s.risk_band for s in parsed.scores] == ["high", "low"]
+    assert parsed.scores[0].decline_probability == 0.7
+    assert parsed.model_version == "fake-1"

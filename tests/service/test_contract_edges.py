@@ -11,10 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.data import schema
-from declinerisk.data.schema import Kind
-from declinerisk.train.run import TrainResult
+from declinerisk.data.schema import FeatureSet, Kind
 from declinerisk_service.app import create_app
-from tests.service.conftest import AUTH, fake_loader, offer, settings_for, signed
+from tests.service.conftest import AUTH, CONTRACT_FEATURES, fake_loader, offer, settings_for, signed
 
 
 def _error(response: Any, status: int) -> dict[str, Any]:
@@ -65,15 +64,16 @@ def test_the_openapi_schema_documents_the_coercions(fake_client: TestClient) -> 
 
 
 @pytest.fixture
-def extras_client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
+def extras_client(tmp_path: Path) -> Iterator[TestClient]:
     """A fake model whose inputs include a numeric and a categorical extra column."""
-    features = [
-        *trained.manifest.features,
-        schema.extra_column("tenure_years", Kind.NUMBER).to_dict(),
-        schema.extra_column("office", Kind.CATEGORY).to_dict(),
-    ]
-    manifest = trained.manifest.model_copy(update={"features": features})
-    app = create_app(settings_for(tmp_path), loader=fake_loader(manifest))
+    features = FeatureSet(
+        (
+            *CONTRACT_FEATURES.columns,
+            schema.extra_column("tenure_years", Kind.NUMBER),
+            schema.extra_column("office", Kind.CATEGORY),
+        )
+    )
+    app = create_app(settings_for(tmp_path), loader=fake_loader(features))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

@@ -20,7 +20,6 @@ from declinerisk.connectors.greenhouse import signature
 from declinerisk.events.outbox import OutboxEvent
 from declinerisk.store.audit import AuditEvent
 from declinerisk.store.database import OutcomeRecord, ScoreRecord, Store
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from declinerisk_service.auth import key_digest
 from tests.service.conftest import API_KEY, AUTH, fake_loader, offer, settings_for
@@ -35,15 +34,15 @@ EVENTS = {
 GREENHOUSE = Path(__file__).parents[1] / "fixtures" / "greenhouse"
 
 
-def app_for(tmp_path: Path, trained: TrainResult, **overrides: Any) -> Any:
+def app_for(tmp_path: Path, **overrides: Any) -> Any:
     keys = [key_digest(API_KEY), key_digest(SCORER_KEY) + ":score"]
     settings = settings_for(tmp_path, api_key_hashes=keys, **{**EVENTS, **overrides})
-    return create_app(settings, loader=fake_loader(trained.manifest))
+    return create_app(settings, loader=fake_loader())
 
 
 @pytest.fixture
-def client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
-    with TestClient(app_for(tmp_path, trained), raise_server_exceptions=False) as c:
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(app_for(tmp_path), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -71,10 +70,10 @@ def score(client: TestClient, offer_id: str) -> None:
 
 
 def test_an_erased_offer_leaves_no_row_spool_line_or_event_and_never_returns(
-    tmp_path: Path, trained: TrainResult, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = tmp_path / "spool.jsonl"
-    with TestClient(app_for(tmp_path, trained), raise_server_exceptions=False) as client:
+    with TestClient(app_for(tmp_path), raise_server_exceptions=False) as client:
         run = runtime(client)
         score(client, CANDIDATE)
         score(client, "kept-1")
@@ -107,7 +106,7 @@ def test_an_erased_offer_leaves_no_row_spool_line_or_event_and_never_returns(
         assert everything_about(run.store, spool, CANDIDATE)["spool"] == 1
         monkeypatch.undo()  # the database is back
 
-    with TestClient(app_for(tmp_path, trained), raise_server_exceptions=False) as client:
+    with TestClient(app_for(tmp_path), raise_server_exceptions=False) as client:
         run = runtime(client)
         run.recorder.flush()  # replays the spool
         assert not spool.exists()
@@ -195,8 +194,8 @@ def test_every_admin_action_is_audited_once_with_key_id_and_scope_and_logs_stay_
         assert secret not in logged and secret not in stored
 
 
-def test_the_service_purges_on_its_schedule(tmp_path: Path, trained: TrainResult) -> None:
-    app = app_for(tmp_path, trained, retention_days=30, retention_interval_seconds=0.2)
+def test_the_service_purges_on_its_schedule(tmp_path: Path) -> None:
+    app = app_for(tmp_path, retention_days=30, retention_interval_seconds=0.2)
     with TestClient(app, raise_server_exceptions=False) as client:
         store = runtime(client).store
         old = datetime.now(UTC) - timedelta(days=31)
@@ -231,9 +230,9 @@ def test_the_service_purges_on_its_schedule(tmp_path: Path, trained: TrainResult
         assert scopes == {"schedule", "admin"}
 
 
-def test_greenhouse_offer_deleted_erases_the_offer(tmp_path: Path, trained: TrainResult) -> None:
+def test_greenhouse_offer_deleted_erases_the_offer(tmp_path: Path) -> None:
     mapping = Path(__file__).parents[2] / "training" / "greenhouse.example.toml"
-    app = app_for(tmp_path, trained, greenhouse_secret="gh", greenhouse_mapping=mapping)
+    app = app_for(tmp_path, greenhouse_secret="gh", greenhouse_mapping=mapping)
     with TestClient(app, raise_server_exceptions=False) as client:
         store = runtime(client).store
         for name, event in (("offer_created_open.json", "g1"), ("offer_deleted.json", "g2")):

@@ -13,7 +13,6 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.service.conftest import fake_loader, settings_for
 from tests.test_report_browser import FLAGS, chromium  # noqa: F401  (the fixture)
@@ -33,9 +32,9 @@ def test_docs_load_swagger_ui_from_the_service_itself(fake_client: TestClient) -
 
 
 @pytest.fixture
-def server(tmp_path: Path, trained: TrainResult) -> Iterator[str]:
+def server(tmp_path: Path) -> Iterator[str]:
     """The real app (fake model) served by uvicorn on a free 127.0.0.1 port."""
-    app = create_app(settings_for(tmp_path), loader=fake_loader(trained.manifest))
+    app = create_app(settings_for(tmp_path), loader=fake_loader())
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

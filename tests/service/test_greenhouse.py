@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.connectors.greenhouse import signature
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.service.conftest import fake_loader, settings_for
 
@@ -38,16 +37,16 @@ def post(client: TestClient, name: str, event_id: str) -> Any:
     return client.post(ROUTE, content=body, headers=delivery(body, event_id))
 
 
-def greenhouse_app(tmp_path: Path, trained: TrainResult, **overrides: Any) -> Any:
+def greenhouse_app(tmp_path: Path, **overrides: Any) -> Any:
     settings = settings_for(
         tmp_path, greenhouse_secret=SECRET, greenhouse_mapping=MAPPING, **overrides
     )
-    return create_app(settings, loader=fake_loader(trained.manifest))
+    return create_app(settings, loader=fake_loader())
 
 
 @pytest.fixture
-def client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
-    with TestClient(greenhouse_app(tmp_path, trained), raise_server_exceptions=False) as c:
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(greenhouse_app(tmp_path), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -140,22 +139,18 @@ def test_a_tampered_body_gets_401(client: TestClient) -> None:
     assert answer.status_code == 401
 
 
-def test_without_a_configured_secret_every_delivery_is_refused(
-    tmp_path: Path, trained: TrainResult
-) -> None:
-    app = create_app(settings_for(tmp_path), loader=fake_loader(trained.manifest))
+def test_without_a_configured_secret_every_delivery_is_refused(tmp_path: Path) -> None:
+    app = create_app(settings_for(tmp_path), loader=fake_loader())
     with TestClient(app) as plain:
         body = fixture("offer_created_open.json")
         assert plain.post(ROUTE, content=body, headers=delivery(body, "e")).status_code == 401
 
 
-def test_the_same_event_id_is_processed_once_even_after_a_restart(
-    tmp_path: Path, trained: TrainResult
-) -> None:
-    with TestClient(greenhouse_app(tmp_path, trained)) as first:
+def test_the_same_event_id_is_processed_once_even_after_a_restart(tmp_path: Path) -> None:
+    with TestClient(greenhouse_app(tmp_path)) as first:
         assert post(first, "offer_created_open.json", "evt-1").json()["result"] == "scored"
         assert post(first, "offer_created_open.json", "evt-1").json()["result"] == "duplicate"
-    with TestClient(greenhouse_app(tmp_path, trained)) as second:
+    with TestClient(greenhouse_app(tmp_path)) as second:
         again = post(second, "offer_created_open.json", "evt-1")
         assert again.status_code == 200 and again.json()["result"] == "duplicate"
         assert len(store_of(second).scores("greenhouse-234556")) == 1

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from declinerisk_service.auth import key_digest
 from declinerisk_service.scopes import SCOPES, parse_grant
@@ -20,14 +19,14 @@ ADMIN_KEY = "admin-only-key-0002"
 
 
 @pytest.fixture
-def scoped_client(tmp_path: Path, trained: TrainResult) -> Iterator[TestClient]:
+def scoped_client(tmp_path: Path) -> Iterator[TestClient]:
     hashes = [
         key_digest(API_KEY),  # no scopes: every scope (keys configured before scopes existed)
         f"{key_digest(SCORE_KEY)}:score",
         f"{key_digest(ADMIN_KEY)}:admin+model",
     ]
     settings = settings_for(tmp_path, api_key_hashes=hashes)
-    app = create_app(settings, loader=fake_loader(trained.manifest))
+    app = create_app(settings, loader=fake_loader())
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

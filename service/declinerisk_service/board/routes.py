@@ -252,13 +252,12 @@ def download(board: BoardDep, session: SessionDep, token: str) -> Response:
 
 @router.get("/model")
 def model_page(board: BoardDep, session: SessionDep, predictor: PredictorDep) -> HTMLResponse:
-    report = _report(predictor)
-    return _page(board, session, "model.html", manifest=predictor.manifest, report=report)
+    return _page(board, session, "model.html", info=predictor.info, report=predictor.info.report)
 
 
 @router.get("/model/report")
 def model_report(session: SessionDep, predictor: PredictorDep) -> Response:
-    report = _report(predictor)
+    report = predictor.info.report
     if report is None:
         raise HTTPException(404, "the current model has no report.html")
     response = FileResponse(report, media_type="text/html")
@@ -266,12 +265,3 @@ def model_report(session: SessionDep, predictor: PredictorDep) -> Response:
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     )
     return response
-
-
-def _report(predictor: Any) -> Any:
-    """The current model folder's report.html, when the model came from a folder and has one."""
-    folder = getattr(getattr(predictor, "model", None), "path", None)
-    if folder is None:
-        return None
-    path = folder / "report.html"
-    return path if path.is_file() else None

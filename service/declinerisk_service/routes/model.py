@@ -14,14 +14,22 @@ router = APIRouter(prefix="/v1", tags=["model"])
 @router.get("/model", response_model=ModelCard)
 def model_card(_: ModelScope, predictor: PredictorDep) -> ModelCard:
     """Version, training time, metrics, band thresholds and input features of the model."""
-    manifest = predictor.manifest
+    info = predictor.info
     return ModelCard(
-        version=manifest.version,
-        trained_at=manifest.created_at,
-        estimator=manifest.estimator,
-        metrics=manifest.metrics,
-        bands=manifest.bands,
+        version=info.version,
+        trained_at=info.trained_at,
+        estimator=dict(info.estimator),
+        metrics={split: dict(values) for split, values in info.metrics.items()},
+        bands=dict(info.bands),
         features=[
-            FeatureOut(**{k: f[k] for k in FeatureOut.model_fields}) for f in manifest.features
+            FeatureOut(
+                name=c.name,
+                kind=c.kind.value,
+                role=c.role.value,
+                meaning=c.meaning,
+                minimum=c.minimum,
+                maximum=c.maximum,
+            )
+            for c in info.features.columns
         ],
     )

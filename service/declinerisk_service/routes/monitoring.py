@@ -37,15 +37,13 @@ async def drift_report(
     days: int = Query(30, ge=1, le=3650, description="window of scored offers, in days"),
 ) -> DriftOut:
     """PSI per input and for the score, over the offers scored in the last ``days`` days."""
-    manifest = predictor.manifest
-    if not manifest.drift_reference:
+    info = predictor.info
+    if not info.drift_reference:
         raise HTTPException(409, "the model's manifest has no drift reference; retrain it")
-    frame, scores = await run_in_threadpool(
-        drift.current_from_store, store, manifest.feature_set, days
-    )
-    lines = drift.drift_report(manifest.drift_reference, frame, scores)
+    frame, scores = await run_in_threadpool(drift.current_from_store, store, info.features, days)
+    lines = drift.drift_report(dict(info.drift_reference), frame, scores)
     return DriftOut(
-        model_version=manifest.version,
+        model_version=info.version,
         window_days=days,
         rows=len(frame),
         lines=[DriftLineOut(name=x.name, psi=x.psi, verdict=x.verdict) for x in lines],

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from declinerisk.connectors import inbox
 from declinerisk.connectors.base import Connector, EraseOffer, Ignore, RecordOutcome, ScoreOffer
-from declinerisk.scoring.scorer import Predictor, ScoredOffer
+from declinerisk.scoring.predictor import Predictor, ScoredOffer
 from declinerisk.store.database import Store
 from declinerisk.store.privacy import erase_in
 from declinerisk.store.recorder import score_rows

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,41 +26,19 @@ from declinerisk.data.sources import iter_table, table_format
 from declinerisk.data.validation import ValidatedOffers, validate_offers
 from declinerisk.errors import RowProblem
 from declinerisk.explain.actions import Playbook, load_playbook
-from declinerisk.explain.reasons import Reason, ReasonWriter, WhatIf
+from declinerisk.explain.reasons import ReasonWriter
 from declinerisk.scoring.kernel import Kernel, KernelResult
+from declinerisk.scoring.predictor import ModelInfo, ScoredOffer
+
+__all__ = ["ScoreReport", "ScoredOffer", "Scorer", "score_file"]
 
 CHUNK_ROWS = 100_000
 ERROR_COLUMNS = ["row", "offer_id", "column", "value", "reason"]
 
 
-@dataclass(frozen=True)
-class ScoredOffer:
-    """What a recruiter sees for one offer."""
-
-    offer_id: str
-    decline_probability: float
-    risk_band: str
-    reasons: list[Reason]
-    action: str
-    what_ifs: list[WhatIf]
-    model_version: str
-    warnings: list[str]
-
-
-class Predictor(Protocol):
-    """What the service needs from a model: the real one is :class:`Scorer`."""
-
-    @property
-    def version(self) -> str: ...
-
-    @property
-    def manifest(self) -> Manifest: ...
-
-    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]: ...
-
-
 class Scorer:
-    """A loaded model's kernel and playbook, ready to score contract-typed offers.
+    """A loaded model's kernel and playbook, ready to score contract-typed offers (the
+    :class:`~declinerisk.scoring.predictor.Predictor` the service serves).
 
     ``score`` takes a validated frame (files); ``score_records`` takes plain records whose
     values already passed the contract (the service). Both hand one array per input to the
@@ -76,6 +54,18 @@ class Scorer:
             model.model, self.features, typical, model.manifest.risk_bands, playbook
         )
         self.writer = ReasonWriter(self.features, typical, playbook)
+        manifest = model.manifest
+        report = model.path / "report.html"
+        self.info = ModelInfo(
+            version=manifest.version,
+            trained_at=manifest.created_at,
+            features=self.features,
+            bands=manifest.bands,
+            metrics=manifest.metrics,
+            estimator=manifest.estimator,
+            drift_reference=manifest.drift_reference,
+            report=report if report.is_file() else None,
+        )
 
     @property
     def version(self) -> str:

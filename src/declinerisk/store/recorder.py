@@ -13,17 +13,33 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from declinerisk.scoring.scorer import ScoredOffer
+from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.database import Store
 
 log = logging.getLogger("declinerisk.recorder")
 
-BATCH = 500
+BATCH = 2_000
 RETRY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class _Flush:
+    """A control message: set ``done`` once everything queued before it is written."""
+
+    done: threading.Event
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """A control message: write what is queued, then end the thread."""
+
+
+_Item = list[dict[str, Any]] | _Flush | _Stop
 
 
 class ScoreRecorder:
@@ -33,7 +49,7 @@ class ScoreRecorder:
         self._store = store
         self._spool = spool
         self._on_failure = on_failure
-        self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Item] = queue.Queue()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="score-recorder", daemon=True)
         self._thread.start()
@@ -43,12 +59,11 @@ class ScoreRecorder:
 
     def flush(self, timeout: float = 30.0) -> None:
         done = threading.Event()
-        self._queue.put([{"__flush__": done}])
+        self._queue.put(_Flush(done))
         done.wait(timeout)
 
     def close(self) -> None:
-        self.flush()
-        self._queue.put(None)
+        self._queue.put(_Stop())
         self._thread.join(timeout=30)
 
     def forget(self, offer_id: str) -> int:
@@ -77,33 +92,28 @@ class ScoreRecorder:
             except queue.Empty:
                 self._retry_spool()  # the database may be back while no scores arrive
                 continue
-            if item is None:
-                return
-            batch, flushes = self._drain(item)
+            batch, control = self._drain(item)
             self._write(batch)
-            for event in flushes:
-                event.set()
+            if isinstance(control, _Flush):
+                control.done.set()
+            elif isinstance(control, _Stop):
+                return
 
-    def _drain(self, first: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Any]]:
+    def _drain(self, first: _Item) -> tuple[list[dict[str, Any]], _Flush | _Stop | None]:
+        """Rows queued so far, up to a batch, joined into one write; stops at a control
+        message, which is handled once the rows before it are written."""
         batch: list[dict[str, Any]] = []
-        flushes: list[Any] = []
-        item: list[dict[str, Any]] | None = first
-        while item is not None:
-            for row in item:
-                if "__flush__" in row:
-                    flushes.append(row["__flush__"])
-                else:
-                    batch.append(row)
-            if len(batch) >= BATCH or flushes:
-                break
+        item = first
+        while True:
+            if not isinstance(item, list):
+                return batch, item
+            batch.extend(item)
+            if len(batch) >= BATCH:
+                return batch, None
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)
-                break
-        return batch, flushes
+                return batch, None
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         try:
