@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.data import schema
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.errors import ChecksumMismatchError
 from declinerisk.explain.reasons import Reason, WhatIf
 from declinerisk.scoring.predictor import ModelInfo, Predictor, ScoredOffer

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.data import schema
-from declinerisk.data.schema import FeatureSet, Kind
+from declinerisk.data.features import FeatureSet
+from declinerisk.data.schema import Kind
 from declinerisk_service.app import create_app
 from tests.service.conftest import AUTH, CONTRACT_FEATURES, fake_loader, offer, settings_for, signed
 

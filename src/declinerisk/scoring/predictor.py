@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from declinerisk.data.schema import FeatureSet
+from declinerisk.data.features import FeatureSet
 from declinerisk.explain.reasons import Reason, WhatIf
 
 
