@@ -30,7 +30,7 @@ def test_training_writes_a_complete_self_contained_report(trained: TrainResult) 
 
 def test_manifest_records_fairness_drivers_and_drift_reference(trained: TrainResult) -> None:
     manifest = read_manifest(trained.folder)
-    attributes = {g["attribute"] for g in manifest.fairness}
+    attributes = {g.attribute for g in manifest.fairness}
     assert {"gender", "age_band", "gender x age_band"} <= attributes
     # One driver per term: every input's own, and each learned pair as "a & b".
     names = set(manifest.feature_set.names)
@@ -44,7 +44,7 @@ def test_manifest_records_fairness_drivers_and_drift_reference(trained: TrainRes
         "comp_delta_pct",
         "days_since_last_contact",
     }
-    assert set(manifest.drift_reference["inputs"]) == set(manifest.feature_set.names)
+    assert set(manifest.drift_reference.inputs) == set(manifest.feature_set.names)
 
 
 def _constructed_groups() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
@@ -72,7 +72,7 @@ def test_a_group_flagged_at_half_the_rate_has_impact_ratio_one_half() -> None:
 
 def test_the_report_shows_and_flags_the_adverse_ratio(trained: TrainResult) -> None:
     frame, declined, probability, flagged = _constructed_groups()
-    audit = fairness.as_records(fairness.audit(frame, declined, probability, flagged))
+    audit = fairness.audit(frame, declined, probability, flagged)
     manifest = read_manifest(trained.folder).model_copy(update={"fairness": audit})
     evaluation = pd.read_parquet(trained.folder / EVALUATION_FILE)
     page = build_report(manifest, evaluation)

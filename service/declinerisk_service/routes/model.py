@@ -18,8 +18,8 @@ def model_card(_: ModelScope, predictor: PredictorDep) -> ModelCard:
     return ModelCard(
         version=manifest.version,
         trained_at=manifest.created_at,
-        estimator=manifest.estimator,
-        metrics=manifest.metrics,
+        estimator=manifest.estimator.model_dump(mode="json"),
+        metrics=manifest.metrics.model_dump(),
         bands=manifest.bands,
         features=[
             FeatureOut(**{k: f[k] for k in FeatureOut.model_fields}) for f in manifest.features

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from declinerisk.artifacts.folder import Manifest
+from declinerisk.artifacts.manifest import FairnessGroup, Manifest
 from declinerisk.monitoring import fairness
 
 REPORT_FILE = "report.html"
@@ -118,11 +118,11 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
         f"<p>Trained {manifest.created_at:%Y-%m-%d %H:%M} UTC on "
         f"{html.escape(manifest.data.source)} ({manifest.data.rows_read:,} rows). "
         f"{html.escape(manifest.data.split)}. Model: "
-        f"{html.escape(str(manifest.estimator.get('family')))} "
-        f"{html.escape(str(manifest.estimator.get('params')))}, calibration "
-        f"{html.escape(str(manifest.estimator.get('calibration')))}. The test metrics are "
-        f"those of the model {html.escape(str(manifest.estimator.get('evaluated', '')))}; the "
-        f"shipped model was {html.escape(str(manifest.estimator.get('shipped', '')))}.</p>",
+        f"{html.escape(manifest.estimator.family)} "
+        f"{html.escape(str(manifest.estimator.params.model_dump()))}, calibration "
+        f"{html.escape(manifest.estimator.calibration)}. The test metrics are "
+        f"those of the model {html.escape(manifest.estimator.evaluated)}; the "
+        f"shipped model was {html.escape(manifest.estimator.shipped)}.</p>",
     ]
 
     summary = manifest.data_summary
@@ -147,7 +147,8 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
     parts.append("<p>Missing values per column:</p>")
     parts.append(_table(["column", "missing share"], sorted(missing.items())))
 
-    test, baseline = manifest.metrics["test"], manifest.metrics["baseline_test"]
+    test = manifest.metrics.test.model_dump()
+    baseline = manifest.metrics.baseline_test.model_dump()
     parts.append("<h2>Test metrics</h2>")
     parts.append(
         _table(
@@ -246,7 +247,7 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
     )
 
     parts.append("<h2>Fairness audit</h2>")
-    parts.append(_fairness(manifest.fairness))
+    parts.append(_fairness([g.model_dump() for g in manifest.fairness]))
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>declinerisk model {html.escape(manifest.version)}</title>"
@@ -275,7 +276,9 @@ def _fairness(groups: list[dict[str, Any]]) -> str:
         f"{groups[0].get('comparisons', 0)} pairwise comparisons of the audit.</p>"
     ]
     if adverse or over:
-        sentences = [line for g in groups for line in fairness.describe(g)]
+        sentences = [
+            line for g in groups for line in fairness.describe(FairnessGroup.model_validate(g))
+        ]
         parts.append(
             f'<p class="flag">{len(adverse)} groups have an impact ratio under 0.8 that is '
             f"significant ({fairness.FEWER}); {len(over)} are flagged significantly more "
