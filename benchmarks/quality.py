@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 from interpret.glassbox import ExplainableBoostingClassifier
 from lightgbm import LGBMClassifier
-from rich.console import Console
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -42,6 +41,7 @@ from declinerisk.data.validation import validate_offers
 from declinerisk.modeling.evaluate import expected_calibration_error
 from declinerisk.modeling.recipe import evaluate
 from declinerisk.train.config import TrainConfig
+from declinerisk.train.progress import Reporter
 
 SETTINGS = {
     "demo-10k": (10_000, False),
@@ -58,7 +58,7 @@ def _categorical(frame: pd.DataFrame, features: FeatureSet) -> pd.DataFrame:
 
 
 def declinerisk(split: Split, features: FeatureSet, config: TrainConfig) -> np.ndarray:
-    return evaluate(config, features, split, Console(quiet=True)).test_p
+    return evaluate(config, features, split, Reporter("evaluate")).test_p
 
 
 def ebm(split: Split, features: FeatureSet, config: TrainConfig) -> np.ndarray:

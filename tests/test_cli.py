@@ -12,7 +12,8 @@ import typer
 
 from declinerisk.cli import display
 from declinerisk.cli.main import app, mount_plugins
-from declinerisk.train.run import TrainResult, summary_table
+from declinerisk.cli.training import summary_table
+from declinerisk.train.run import TrainResult
 from tests.factories import FAST_CONFIG_FILE, write_demo
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
@@ -141,7 +142,7 @@ def test_the_test_table_compares_the_model_with_a_baseline_of_another_family(
     text = console.export_text()
     assert "explainable boosting" in text and "baseline logistic_regression" in text
     metrics = trained.manifest.metrics
-    assert metrics["test"]["roc_auc"] != metrics["baseline_test"]["roc_auc"]
+    assert metrics.test.roc_auc != metrics.baseline_test.roc_auc
 
 
 def test_reasons_tables_are_never_cut(tmp_path: Path) -> None:
@@ -166,3 +167,25 @@ def test_reasons_tables_are_never_cut(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "…" not in done.stdout
     assert "counter-offer or promotion" in done.stdout and "decline rate" in done.stdout
+
+
+def test_training_progress_prints_notes_warnings_and_details_but_not_spinners() -> None:
+    from rich.console import Console
+
+    from declinerisk.cli.training import RichProgress
+    from declinerisk.train.progress import Plan
+
+    console = Console(width=120, record=True, force_terminal=False)
+    plan = Plan(RichProgress(console), total=2)
+    with plan.step("read", "Reading offers.csv") as report:
+        report.note("split: [time-ordered]")
+    with plan.step("fit_evaluate", "Fitting") as report:
+        report.status("Cross-fitting settings 1/2", done=0, total=2)
+        report.detail("  a: cross-fitted ROC AUC 0.8000")
+        report.warning("fairness", "gender = B is flagged")
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "note: split: [time-ordered]",
+        "  a: cross-fitted ROC AUC 0.8000",
+        "fairness: gender = B is flagged",
+    ]

@@ -15,7 +15,7 @@ FEATURES = FeatureSet((column("days_in_process"), column("competing_offers"), co
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict[str, object]:
+def reference() -> drift.DriftReference:
     training = make_offers(rows=5_000, seed=1)
     rng = np.random.default_rng(1)
     return drift.reference(training, FEATURES, rng.random(5_000))
@@ -23,7 +23,7 @@ def reference() -> dict[str, object]:
 
 @pytest.mark.parametrize("rows", [0, 5, 199])
 def test_too_few_offers_from_the_same_process_say_so_and_never_shift(
-    reference: dict[str, object], rows: int
+    reference: drift.DriftReference, rows: int
 ) -> None:
     current = make_offers(rows=max(rows, 1), seed=2).head(rows)
     scores = np.random.default_rng(2).random(rows)
@@ -34,17 +34,18 @@ def test_too_few_offers_from_the_same_process_say_so_and_never_shift(
 
 
 def test_five_offers_would_have_read_as_a_significant_shift(
-    reference: dict[str, object],
+    reference: drift.DriftReference,
 ) -> None:
     # What the minimum prevents: PSI on 5 offers of the same process is large noise.
     current = make_offers(rows=5, seed=2)
-    bins = reference["inputs"]["days_in_process"]  # type: ignore[index]
-    now = drift._numeric_shares(current["days_in_process"], bins["edges"])
-    assert drift.psi(np.asarray(bins["counts"]), np.asarray(now)) > drift.SIGNIFICANT
+    bins = reference.inputs["days_in_process"]
+    assert isinstance(bins, drift.NumericBins)
+    now = drift._numeric_shares(current["days_in_process"], bins.edges)
+    assert drift.psi(np.asarray(bins.counts), np.asarray(now)) > drift.SIGNIFICANT
 
 
 def test_enough_offers_from_the_same_process_are_stable_and_shifted_ones_are_not(
-    reference: dict[str, object],
+    reference: drift.DriftReference,
 ) -> None:
     same = make_offers(rows=drift.MIN_ROWS * 20, seed=3)
     lines = {line.name: line for line in drift.drift_report(reference, same, None)}

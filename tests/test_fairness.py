@@ -157,9 +157,7 @@ def test_the_report_and_the_printout_name_the_reference_group(trained: TrainResu
     (line,) = fairness.flag_lines(audit)
     assert line.startswith(f"{fairness.FEWER}: gender = B")
     assert "against the most-flagged group A" in line
-    manifest = read_manifest(trained.folder).model_copy(
-        update={"fairness": fairness.as_records(audit)}
-    )
+    manifest = read_manifest(trained.folder).model_copy(update={"fairness": audit})
     page = build_report(manifest, pd.read_parquet(trained.folder / EVALUATION_FILE))
     assert "against the most-flagged group A" in page
     assert "adverse impact (fewer flags than A)" in page

@@ -57,7 +57,7 @@ def test_example_mapping_trains_on_an_export_with_its_own_names(
     assert "Gender" not in names and "gender" not in names
     assert any("'contacts_per_week' declared absent" in note for note in result.notes)
     # Reneged and Declined both count as declined.
-    assert 0.15 < result.manifest.metrics["test"]["decline_rate"] < 0.3
+    assert 0.15 < result.manifest.metrics.test.decline_rate < 0.3
     assert load_model(result.folder).version == result.manifest.version
 
 

@@ -13,7 +13,7 @@ from declinerisk.artifacts.folder import read_manifest
 from declinerisk.data.features import FeatureSet
 from declinerisk.data.schema import column
 from declinerisk.monitoring import drift, fairness
-from declinerisk.monitoring.decline_reasons import categorise, summarise
+from declinerisk.monitoring.decline_reasons import categorise, html_page, summarise
 from declinerisk.monitoring.report import EVALUATION_FILE, SECTIONS, build_report
 from declinerisk.train.run import TrainResult
 
@@ -31,7 +31,7 @@ def test_training_writes_a_complete_self_contained_report(trained: TrainResult) 
 
 def test_manifest_records_fairness_drivers_and_drift_reference(trained: TrainResult) -> None:
     manifest = read_manifest(trained.folder)
-    attributes = {g["attribute"] for g in manifest.fairness}
+    attributes = {g.attribute for g in manifest.fairness}
     assert {"gender", "age_band", "gender x age_band"} <= attributes
     # One driver per term: every input's own, and each learned pair as "a & b".
     names = set(manifest.feature_set.names)
@@ -45,7 +45,7 @@ def test_manifest_records_fairness_drivers_and_drift_reference(trained: TrainRes
         "comp_delta_pct",
         "days_since_last_contact",
     }
-    assert set(manifest.drift_reference["inputs"]) == set(manifest.feature_set.names)
+    assert set(manifest.drift_reference.inputs) == set(manifest.feature_set.names)
 
 
 def _constructed_groups() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
@@ -73,7 +73,7 @@ def test_a_group_flagged_at_half_the_rate_has_impact_ratio_one_half() -> None:
 
 def test_the_report_shows_and_flags_the_adverse_ratio(trained: TrainResult) -> None:
     frame, declined, probability, flagged = _constructed_groups()
-    audit = fairness.as_records(fairness.audit(frame, declined, probability, flagged))
+    audit = fairness.audit(frame, declined, probability, flagged)
     manifest = read_manifest(trained.folder).model_copy(update={"fairness": audit})
     evaluation = pd.read_parquet(trained.folder / EVALUATION_FILE)
     page = build_report(manifest, evaluation)
@@ -151,3 +151,32 @@ def test_reasons_summary_counts() -> None:
     days = summary.by_days
     assert days.loc["0-14 days", "offers"] == 2 and days.loc["0-14 days", "decline_rate"] == 0.5
     assert days.loc["43+ days", "decline_rate"] == 1.0
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def test_hostile_text_in_the_fairness_table_and_source_is_escaped(trained: TrainResult) -> None:
+    manifest = read_manifest(trained.folder)
+    group = manifest.fairness[0].model_copy(update={"group": HOSTILE, "attribute": HOSTILE})
+    data = manifest.data.model_copy(update={"source": HOSTILE})
+    hostile = manifest.model_copy(update={"fairness": [group], "data": data})
+    page = build_report(hostile, pd.read_parquet(trained.folder / EVALUATION_FILE))
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # source, attribute, group
+
+
+def test_hostile_department_in_the_decline_reasons_page_is_escaped() -> None:
+    offers = pd.DataFrame(
+        {
+            "offer_date": pd.to_datetime(["2026-01-05", "2026-01-20"]),
+            "department": [HOSTILE, "ops"],
+            "days_in_process": [10, 40],
+            "outcome": ["declined", "declined"],
+            "decline_reason": ["salary", None],
+        }
+    )
+    page = html_page(summarise(offers))
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<h2>By department</h2>" in page

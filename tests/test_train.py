@@ -14,7 +14,8 @@ from declinerisk.data.mapping import ColumnMapping, Signals
 from declinerisk.errors import InvalidRowsError
 from declinerisk.tracking.runs import CHALLENGER, CHAMPION, decide_alias
 from declinerisk.train.config import EbmSettings, TrainConfig
-from declinerisk.train.run import TrainResult, run
+from declinerisk.train.progress import Kind, ProgressEvent
+from declinerisk.train.run import STEPS, TrainResult, run
 from tests.factories import FAST_GLASSBOX, fast_config, make_offers
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
@@ -22,12 +23,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_trained_model_is_near_the_bayes_auc(trained: TrainResult) -> None:
-    test = trained.manifest.metrics["test"]
-    assert test["roc_auc"] >= test["bayes_roc_auc"] - 0.03
-    assert test["ece"] < 0.05
-    for name in ("pr_auc", "brier", "log_loss", "top_decile_capture"):
-        assert 0.0 < test[name] < 1.0
-    assert set(trained.manifest.metrics["baseline_test"]) == set(test)
+    test = trained.manifest.metrics.test
+    assert test.bayes_roc_auc is not None
+    assert test.roc_auc >= test.bayes_roc_auc - 0.03
+    assert test.ece < 0.05
+    for value in (test.pr_auc, test.brier, test.log_loss, test.top_decile_capture):
+        assert 0.0 < value < 1.0
+    assert trained.manifest.metrics.baseline_test.bayes_roc_auc == test.bayes_roc_auc
 
 
 def test_artifact_loads_and_matches_the_manifest(trained: TrainResult) -> None:
@@ -40,8 +42,8 @@ def test_artifact_loads_and_matches_the_manifest(trained: TrainResult) -> None:
     assert {"scikit-learn", "interpret-core", "numpy", "pandas", "python"} <= set(
         manifest.libraries
     )
-    assert manifest.estimator["family"] == "explainable_boosting"
-    assert manifest.estimator["calibration_params"]["slope"] > 0
+    assert manifest.estimator.family == "explainable_boosting"
+    assert manifest.estimator.calibration_params.slope > 0
     assert "time-ordered" in manifest.data.split
 
 
@@ -116,10 +118,8 @@ def test_champion_moves_only_for_a_model_at_least_as_good(
     )
     assert "report.html" in [a.path for a in client.list_artifacts(first.tracking.run_id)]
     logged = client.get_run(first.tracking.run_id)
-    assert logged.data.metrics["test_pr_auc"] == pytest.approx(
-        first.manifest.metrics["test"]["pr_auc"]
-    )
-    assert logged.data.params["family"] == first.manifest.estimator["family"]
+    assert logged.data.metrics["test_pr_auc"] == pytest.approx(first.manifest.metrics.test.pr_auc)
+    assert logged.data.params["family"] == first.manifest.estimator.family
 
     from declinerisk.artifacts.registry import load_reference
 
@@ -162,13 +162,13 @@ def test_the_better_cross_fitted_setting_is_chosen_and_recorded(
     weak = {"learning_rate": 0.0001, "smoothing_rounds": 0}
     glassbox = {**FAST_GLASSBOX, "candidates": [weak, *FAST_GLASSBOX["candidates"]]}
     result = run(fast_config(tmp_path / "models", glassbox=glassbox), demo_csv, ColumnMapping())
-    selection = result.manifest.estimator["selection"]
-    scores = selection["cross_fitted_roc_auc"]
+    selection = result.manifest.estimator.selection
+    scores = selection.cross_fitted_roc_auc
     assert len(scores) == 2
     chosen = FAST_GLASSBOX["candidates"][0]
-    assert selection["chosen"] == EbmSettings(**chosen).label
-    assert scores[selection["chosen"]] > scores[EbmSettings(**weak).label]
-    assert result.manifest.estimator["params"]["learning_rate"] == chosen["learning_rate"]
+    assert selection.chosen == EbmSettings(**chosen).label
+    assert scores[selection.chosen] > scores[EbmSettings(**weak).label]
+    assert result.manifest.estimator.params.learning_rate == chosen["learning_rate"]
 
 
 def test_the_champion_gate_compares_on_offers_later_than_the_champions_data(
@@ -194,3 +194,18 @@ def test_the_champion_gate_compares_on_offers_later_than_the_champions_data(
     assert second.tracking.alias == CHALLENGER
     assert "worse than the champion beyond noise" in second.tracking.reason
     assert "paired bootstrap interval" in second.tracking.reason
+
+
+def test_run_reports_each_named_step_in_order_to_the_progress_callback(
+    tmp_path: Path, demo_csv: Path
+) -> None:
+    events: list[ProgressEvent] = []
+    run(fast_config(tmp_path / "models"), demo_csv, ColumnMapping(), progress=events.append)
+    started = [e for e in events if e.kind is Kind.STARTED]
+    assert [e.step for e in started] == [s for s in STEPS if s != "track"]  # tracking is off
+    assert [e.done for e in started] == list(range(len(started)))
+    assert {e.total for e in started} == {len(started)}
+    finished = [e.step for e in events if e.kind is Kind.FINISHED]
+    assert finished == [e.step for e in started]
+    notes = [e.message for e in events if e.kind is Kind.NOTE]
+    assert any(note.startswith("split: time-ordered") for note in notes)

@@ -38,10 +38,10 @@ async def drift_report(
 ) -> DriftOut:
     """PSI per input and for the score, over the offers scored in the last ``days`` days."""
     info = predictor.info
-    if not info.drift_reference:
+    if info.drift_reference is None:
         raise HTTPException(409, "the model's manifest has no drift reference; retrain it")
     frame, scores = await run_in_threadpool(drift.current_from_store, store, info.features, days)
-    lines = drift.drift_report(dict(info.drift_reference), frame, scores)
+    lines = drift.drift_report(info.drift_reference, frame, scores)
     return DriftOut(
         model_version=info.version,
         window_days=days,

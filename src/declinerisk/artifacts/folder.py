@@ -12,15 +12,11 @@ kernel, and refuses any mismatch with a named error.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import platform
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,12 +25,13 @@ import joblib
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from declinerisk import __version__
 from declinerisk.artifacts.canary import Canary
+
+# Manifest is re-exported: callers load a folder and read its manifest from one module.
+from declinerisk.artifacts.manifest import Manifest as Manifest
 from declinerisk.data import schema
-from declinerisk.data.features import FeatureSet
 from declinerisk.data.sources import file_sha256
 from declinerisk.errors import (
     CanaryMismatchError,
@@ -42,7 +39,6 @@ from declinerisk.errors import (
     IncompatibleModelError,
     ModelLoadError,
 )
-from declinerisk.modeling.bands import RiskBands
 from declinerisk.modeling.glassbox import GlassboxModel
 
 MODEL_FILE = "model.joblib"
@@ -54,63 +50,9 @@ CANARY_TOLERANCE = 1e-9
 CANARY_SINGLES = 5
 LATEST = "latest"
 TEMP_PREFIX = ".tmp-"
-LIBRARIES = ("scikit-learn", "interpret-core", "numpy", "pandas", "joblib", "pyarrow")
 # Pickles of these do not cross minor releases safely: a model trained with another minor
 # version is refused at load.
 PICKLED = ("scikit-learn", "interpret-core")
-
-
-class DataFingerprint(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    source: str
-    sha256: str
-    rows_read: int
-    rows_invalid: int
-    rows_dropped: int
-    rows_training: int
-    rows_test: int
-    rows_shipped: int
-    split: str
-    fitted_through: str | None = None
-
-
-class Manifest(BaseModel):
-    """Everything a model folder knows about itself."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: str
-    created_at: datetime
-    git_revision: str | None
-    schema_version: int
-    data: DataFingerprint
-    features: list[dict[str, Any]]
-    feature_summary: dict[str, dict[str, Any]]
-    estimator: dict[str, Any]
-    metrics: dict[str, dict[str, float]]
-    bands: dict[str, float]
-    libraries: dict[str, str]
-    notes: list[str]
-    model_sha256: str
-    canary_sha256: str
-    data_summary: dict[str, Any] = {}
-    drivers: dict[str, float] = {}
-    fairness: list[dict[str, Any]] = []
-    drift_reference: dict[str, Any] = {}
-
-    @property
-    def feature_set(self) -> FeatureSet:
-        return FeatureSet.from_list(self.features)
-
-    @property
-    def risk_bands(self) -> RiskBands:
-        return RiskBands(**self.bands)
-
-    @property
-    def typical_values(self) -> dict[str, Any]:
-        """Each input's typical training value: what reasons measure effects against."""
-        return {name: entry.get("typical") for name, entry in self.feature_summary.items()}
 
 
 @dataclass(frozen=True)
@@ -131,40 +73,6 @@ class LoadedModel:
         if offers.empty:
             return np.empty(0, dtype=np.float64)
         return np.asarray(self.model.predict_proba(offers)[:, 1], dtype=np.float64)
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "declinerisk": __version__}
-    for name in LIBRARIES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[name] = metadata.version(name)
-    return versions
-
-
-def git_revision(cwd: Path | None = None) -> str | None:
-    """The checked-out commit, or None outside a git checkout."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def new_version(created_at: datetime, data_sha256: str, models_dir: Path) -> str:
-    """A sortable, unique folder name: creation time plus the start of the data's hash."""
-    base = f"{created_at:%Y%m%d-%H%M%S}-{data_sha256[:8]}"
-    version, n = base, 1
-    while (models_dir / version).exists():
-        n += 1
-        version = f"{base}-{n}"
-    return version
 
 
 def save_model(
@@ -368,7 +276,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

@@ -89,9 +89,9 @@ def train(
     ] = False,
 ) -> int:
     """Train a calibrated decline-risk model on past offers (= python -m declinerisk.train)."""
-    from declinerisk.train import run as training
+    from declinerisk.cli.training import train_and_report
 
-    return training.train_and_report(
+    return train_and_report(
         data,
         config=config,
         mapping=mapping,
@@ -209,8 +209,6 @@ def drift(
     from declinerisk.scoring.scorer import Scorer
 
     loaded = load_reference(model)
-    if not loaded.manifest.drift_reference:
-        _fail("this model's manifest has no drift reference; retrain it")
     scorer = Scorer(loaded)
     if is_database_url(current):
         from declinerisk.store.database import open_store

@@ -22,7 +22,6 @@ from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -102,30 +101,25 @@ def check_inputs(
     return aucs
 
 
-def check_test_auc(
-    test_metrics: dict[str, float], allow: Collection[str] = (), console: Console | None = None
-) -> None:
+def check_test_auc(test_metrics: dict[str, float], allow: Collection[str] = ()) -> str | None:
     """Stop when the test ROC AUC beats the Bayes ROC AUC (demo data) by more than the margin.
 
     When columns were allowed with ``--allow-feature`` the user has vouched for them: the
-    finding is printed as a warning naming them instead of stopping training.
+    finding is returned, naming them, for the caller to show as a warning instead of stopping
+    training. None when there is nothing to say.
     """
     bayes = test_metrics.get("bayes_roc_auc")
     if bayes is None:
-        return
+        return None
     auc = test_metrics["roc_auc"]
     if auc <= bayes + MAX_ABOVE_BAYES:
-        return
+        return None
     finding = (
         f"test ROC AUC {auc:.3f} is above the Bayes ROC AUC {bayes:.3f} (the best any model "
         f"can reach on this data) by more than {MAX_ABOVE_BAYES}: an input leaks the outcome"
     )
     if allow:
-        (console or Console(quiet=True)).print(
-            f"[bold red]leakage:[/] {finding}; allowed with --allow-feature: "
-            f"{', '.join(sorted(allow))}"
-        )
-        return
+        return f"{finding}; allowed with --allow-feature: {', '.join(sorted(allow))}"
     raise LeakageError(
         f"training stopped: {finding}. Look for a column recorded after the decision."
     )

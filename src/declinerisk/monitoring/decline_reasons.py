@@ -8,9 +8,6 @@ whether its process is the problem.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,12 +103,35 @@ def summarise(offers: pd.DataFrame) -> ReasonSummary:
 
 def html_page(summary: ReasonSummary) -> str:
     """A self-contained page: the three tables and a chart of reasons by days in process."""
-    import matplotlib
+    from declinerisk.monitoring.pages import render
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    tables = [
+        (title, _header(table), _rows(table))
+        for title, table in (
+            ("By days in process", summary.by_days),
+            ("By month", summary.by_month),
+            ("By department", summary.by_department),
+        )
+        if not table.empty
+    ]
+    return render("decline_reasons.html.j2", summary=summary, chart=_chart(summary), tables=tables)
 
-    figure, left = plt.subplots(figsize=(8, 4))
+
+def _header(table: pd.DataFrame) -> list[str]:
+    return [str(table.index.name or ""), *map(str, table.columns)]
+
+
+def _rows(table: pd.DataFrame) -> list[list[object]]:
+    return [
+        [index, *values]
+        for index, values in zip(table.index, table.to_numpy().tolist(), strict=True)
+    ]
+
+
+def _chart(summary: ReasonSummary) -> str:
+    from declinerisk.monitoring.pages import png, pyplot
+
+    figure, left = pyplot().subplots(figsize=(8, 4))
     reasons = summary.by_days.drop(columns=["offers", "decline_rate"])
     bottom = np.zeros(len(reasons))
     for category in reasons.columns:
@@ -122,24 +142,4 @@ def html_page(summary: ReasonSummary) -> str:
     right.plot(reasons.index.astype(str), summary.by_days["decline_rate"], "k-o")
     right.set_ylabel("decline rate")
     left.legend(fontsize=7, loc="upper left")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    image = base64.b64encode(buffer.getvalue()).decode()
-    tables = "".join(
-        f"<h2>{html.escape(title)}</h2>{table.to_html(border=0)}"
-        for title, table in (
-            ("By days in process", summary.by_days),
-            ("By month", summary.by_month),
-            ("By department", summary.by_department),
-        )
-        if not table.empty
-    )
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Decline reasons'
-        "</title><style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}</style>"
-        f"</head><body><h1>Why candidates declined</h1><p>{summary.declines:,} declines among "
-        f'{summary.offers:,} offers.</p><img alt="chart" src="data:image/png;base64,{image}">'
-        f"{tables}</body></html>"
-    )
+    return png(figure)

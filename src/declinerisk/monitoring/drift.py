@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from declinerisk.artifacts.manifest import CategoryBins, DriftReference, NumericBins
 from declinerisk.data.features import FeatureSet
 
 STABLE = 0.1
@@ -57,14 +58,14 @@ def verdict(value: float | None) -> str:
     return "moderate shift" if value < SIGNIFICANT else "significant shift"
 
 
-def _numeric_shares(values: pd.Series, edges: list[float]) -> list[float]:
+def _numeric_shares(values: pd.Series, edges: list[float]) -> list[int]:
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     present = x[~np.isnan(x)]
     counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
     return [*counts.tolist(), int(np.isnan(x).sum())]
 
 
-def _category_shares(values: pd.Series, categories: list[str]) -> list[float]:
+def _category_shares(values: pd.Series, categories: list[str]) -> list[int]:
     text = values.astype(object).where(values.notna(), None)
     counts = [int((text == c).sum()) for c in categories]
     missing = int(text.isna().sum())
@@ -72,24 +73,23 @@ def _category_shares(values: pd.Series, categories: list[str]) -> list[float]:
     return [*counts, other, missing]
 
 
-def reference(frame: pd.DataFrame, features: FeatureSet, scores: np.ndarray) -> dict[str, Any]:
+def reference(frame: pd.DataFrame, features: FeatureSet, scores: np.ndarray) -> DriftReference:
     """Binned training distributions of every input and of the score, for the manifest."""
-    inputs: dict[str, Any] = {}
+    inputs: dict[str, NumericBins | CategoryBins] = {}
     for column in features.columns:
         values = frame[column.name]
         if column.is_numeric:
             present = pd.to_numeric(values, errors="coerce").dropna()
             quantiles = np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]
             edges = sorted(set(present.quantile(quantiles).tolist())) if len(present) else []
-            inputs[column.name] = {"edges": edges, "counts": _numeric_shares(values, edges)}
+            inputs[column.name] = NumericBins(edges=edges, counts=_numeric_shares(values, edges))
         else:
             categories = values.dropna().astype(str).value_counts().index[:30].tolist()
-            inputs[column.name] = {
-                "categories": categories,
-                "counts": _category_shares(values, categories),
-            }
+            inputs[column.name] = CategoryBins(
+                categories=categories, counts=_category_shares(values, categories)
+            )
     score_counts = _numeric_shares(pd.Series(scores), SCORE_EDGES)
-    return {"inputs": inputs, "score": {"edges": SCORE_EDGES, "counts": score_counts}}
+    return DriftReference(inputs=inputs, score=NumericBins(edges=SCORE_EDGES, counts=score_counts))
 
 
 def current_from_store(
@@ -121,7 +121,7 @@ class DriftLine:
 
 
 def drift_report(
-    ref: dict[str, Any], current: pd.DataFrame, scores: np.ndarray | None
+    ref: DriftReference, current: pd.DataFrame, scores: np.ndarray | None
 ) -> list[DriftLine]:
     """PSI per input (and for the score when ``scores`` is given), largest first.
 
@@ -129,23 +129,23 @@ def drift_report(
     """
     rows = len(current)
     if rows < MIN_ROWS:
-        names = list(ref["inputs"])
+        names = list(ref.inputs)
         if scores is not None:
             names.insert(0, SCORE_LINE)
         return [DriftLine(name, None, TOO_FEW, rows) for name in names]
     lines = []
-    for name, bins in ref["inputs"].items():
+    for name, bins in ref.inputs.items():
         if name not in current.columns:
             continue
-        if "edges" in bins:
-            now = _numeric_shares(current[name], bins["edges"])
+        if isinstance(bins, NumericBins):
+            now = _numeric_shares(current[name], bins.edges)
         else:
-            now = _category_shares(current[name], bins["categories"])
-        value = psi(np.asarray(bins["counts"]), np.asarray(now))
+            now = _category_shares(current[name], bins.categories)
+        value = psi(np.asarray(bins.counts), np.asarray(now))
         lines.append(DriftLine(name, value, verdict(value), rows))
     lines.sort(key=lambda line: -(line.psi or 0.0))
     if scores is not None and len(scores):
-        now = _numeric_shares(pd.Series(scores), ref["score"]["edges"])
-        value = psi(np.asarray(ref["score"]["counts"]), np.asarray(now))
+        now = _numeric_shares(pd.Series(scores), ref.score.edges)
+        value = psi(np.asarray(ref.score.counts), np.asarray(now))
         lines.insert(0, DriftLine(SCORE_LINE, value, verdict(value), len(scores)))
     return lines

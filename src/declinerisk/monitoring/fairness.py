@@ -34,9 +34,8 @@ attributes are never model inputs; they are only read here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +43,7 @@ from fairlearn.metrics import MetricFrame, count, selection_rate
 from scipy.stats import fisher_exact
 from sklearn.metrics import roc_auc_score
 
+from declinerisk.artifacts.manifest import FairnessGroup
 from declinerisk.modeling.evaluate import expected_calibration_error
 
 MIN_GROUP = 30
@@ -57,31 +57,8 @@ FEWER = "fewer flags"
 MORE = "more flags"
 AGE_BANDS = (0, 30, 40, 50, 200)
 AGE_LABELS = ("under 30", "30-39", "40-49", "50 and over")
-
-
-@dataclass(frozen=True)
-class GroupResult:
-    """One group of one attribute (or intersection) on the test set."""
-
-    attribute: str
-    group: str
-    count: int
-    flagged: int
-    flagged_share: float
-    roc_auc: float | None
-    calibration_error: float
-    too_small: bool  # shown, not judged: under 2% or 30 rows, or "(not given)"
-    # Fewer flags (flag = favourable): share flagged over the most-flagged group's.
-    impact_ratio: float | None
-    reference: str | None
-    p_value: float | None  # Holm-adjusted, against ``reference``
-    adverse: bool
-    # More flags (flag = unfavourable): share not flagged over the least-flagged group's.
-    unflagged_ratio: float | None
-    unflagged_reference: str | None
-    unflagged_p_value: float | None
-    over_flagged: bool
-    comparisons: int  # pairs tested in the whole audit (the Holm family)
+# The audit's result per group is the manifest's record of it: one type, stored as is.
+GroupResult = FairnessGroup
 
 
 @dataclass(frozen=True)
@@ -258,31 +235,27 @@ def _flagged(ratio: float | None, p_value: float | None) -> bool:
 
 def flag_lines(results: list[GroupResult]) -> list[str]:
     """One plain sentence per flagged group, naming its reference group (for the printout)."""
-    return [line for r in results for line in describe(asdict(r))]
+    return [line for r in results for line in describe(r)]
 
 
-def describe(record: dict[str, Any]) -> list[str]:
+def describe(record: GroupResult) -> list[str]:
     """The flags of one group record (as stored in the manifest), as sentences."""
     lines = []
-    where = f"{record['attribute']} = {record['group']}"
-    if record.get("adverse"):
+    where = f"{record.attribute} = {record.group}"
+    if record.adverse:
         lines.append(
-            f"{FEWER}: {where} is flagged high risk at {record['flagged_share']:.1%}, impact "
-            f"ratio {record['impact_ratio']:.2f} against the most-flagged group "
-            f"{record['reference']} (< {FOUR_FIFTHS}; Holm-adjusted p = "
-            f"{record['p_value']:.2g}) on {record['count']} test offers: less recruiter "
+            f"{FEWER}: {where} is flagged high risk at {record.flagged_share:.1%}, impact "
+            f"ratio {record.impact_ratio:.2f} against the most-flagged group "
+            f"{record.reference} (< {FOUR_FIFTHS}; Holm-adjusted p = "
+            f"{record.p_value:.2g}) on {record.count} test offers: less recruiter "
             "attention"
         )
-    if record.get("over_flagged"):
+    if record.over_flagged:
         lines.append(
-            f"{MORE}: {where} is flagged high risk at {record['flagged_share']:.1%}, impact "
-            f"ratio of unflagged shares {record['unflagged_ratio']:.2f} against the "
-            f"least-flagged group {record['unflagged_reference']} (< {FOUR_FIFTHS}; "
-            f"Holm-adjusted p = {record['unflagged_p_value']:.2g}) on {record['count']} test "
+            f"{MORE}: {where} is flagged high risk at {record.flagged_share:.1%}, impact "
+            f"ratio of unflagged shares {record.unflagged_ratio:.2f} against the "
+            f"least-flagged group {record.unflagged_reference} (< {FOUR_FIFTHS}; "
+            f"Holm-adjusted p = {record.unflagged_p_value:.2g}) on {record.count} test "
             "offers: more often labelled likely to decline"
         )
     return lines
-
-
-def as_records(results: list[GroupResult]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in results]

@@ -1,27 +1,25 @@
 """The model report: one self-contained HTML page an analyst opens offline.
 
-Plots are drawn with matplotlib and embedded as base64 PNGs; the page has inline CSS, no
-scripts and no external URLs. It is built from a model folder's ``manifest.json`` and its
-``evaluation.parquet`` (the test set's outcomes, scores of the model and the baseline, and any
-protected attributes), so ``declinerisk report MODEL`` rebuilds it at any time.
+Plots are drawn with matplotlib and embedded as base64 PNGs; the page (``templates/
+report.html.j2``, autoescaped) has inline CSS, no scripts and no external URLs. It is built
+from a model folder's ``manifest.json`` and its ``evaluation.parquet`` (the test set's
+outcomes, scores of the model and the baseline, and any protected attributes), so
+``declinerisk report MODEL`` rebuilds it at any time.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from declinerisk.artifacts.folder import Manifest
+from declinerisk.artifacts.manifest import FairnessGroup, Manifest
 from declinerisk.monitoring import fairness
+from declinerisk.monitoring.pages import png, pyplot, render
 
 REPORT_FILE = "report.html"
 EVALUATION_FILE = "evaluation.parquet"
@@ -36,56 +34,30 @@ SECTIONS = (
     "Risk bands",
     "Fairness audit",
 )
-STYLE = """
-body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
-text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-.flag{background:#fde2e2;font-weight:600}.small{color:#888}img{max-width:100%}
-.note{color:#555;font-size:.9em}
-"""
+DECILE_COLUMNS = (
+    "decile",
+    "offers",
+    "decline_rate",
+    "mean_score",
+    "share_of_declines",
+    "cumulative_share",
+    "lift",
+)
+# The fairness rules the page explains, by name (as the audit defines them).
+RULES = (
+    "FEWER",
+    "MORE",
+    "FOUR_FIFTHS",
+    "ALPHA",
+    "MIN_SHARE",
+    "MIN_GROUP",
+    "NOT_GIVEN",
+    "MIN_FLAGGED",
+)
+FAIRNESS_RULES = {name: getattr(fairness, name) for name in RULES}
 
-
-def _plt() -> Any:
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _image(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    _plt().close(figure)
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="chart" src="data:image/png;base64,{encoded}">'
-
-
-def _table(
-    header: Iterable[str], rows: Iterable[Iterable[Any]], flags: Iterable[bool] | None = None
-) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = []
-    for row, flagged in zip(rows, flags or _always(False), strict=False):
-        cells = "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
-        body.append(f'<tr class="flag">{cells}</tr>' if flagged else f"<tr>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def _always(value: bool) -> Iterable[bool]:
-    while True:
-        yield value
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return "-" if np.isnan(value) else f"{value:.4g}"
-    return str(value)
+Rows = list[list[Any]]
+Array = NDArray[np.float64]
 
 
 def deciles(y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
@@ -109,55 +81,63 @@ def deciles(y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
 
 def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
     """The report page for a model, from its manifest and its test-set evaluation."""
-    plt = _plt()
     y = evaluation["declined"].to_numpy(dtype=int)
     p = evaluation["probability"].to_numpy(dtype=float)
     base = evaluation["baseline_probability"].to_numpy(dtype=float)
-    parts = [
-        f"<h1>declinerisk model {html.escape(manifest.version)}</h1>",
-        f"<p>Trained {manifest.created_at:%Y-%m-%d %H:%M} UTC on "
-        f"{html.escape(manifest.data.source)} ({manifest.data.rows_read:,} rows). "
-        f"{html.escape(manifest.data.split)}. Model: "
-        f"{html.escape(str(manifest.estimator.get('family')))} "
-        f"{html.escape(str(manifest.estimator.get('params')))}, calibration "
-        f"{html.escape(str(manifest.estimator.get('calibration')))}. The test metrics are "
-        f"those of the model {html.escape(str(manifest.estimator.get('evaluated', '')))}; the "
-        f"shipped model was {html.escape(str(manifest.estimator.get('shipped', '')))}.</p>",
+    table = deciles(y, p)
+    params = manifest.estimator.params.model_dump()
+    return render(
+        "report.html.j2",
+        manifest=manifest,
+        params=", ".join(f"{k}={v}" for k, v in sorted(params.items())),
+        data_rows=_data_rows(manifest),
+        missing=sorted(manifest.data_summary.get("missing_share", {}).items()),
+        metrics=_metric_rows(manifest),
+        deciles=[list(row) for row in table[list(DECILE_COLUMNS)].itertuples(index=False)],
+        bands=_band_rows(manifest.bands),
+        charts={
+            "roc": _roc_chart(y, p, base),
+            "calibration": _calibration_chart(y, p, manifest.metrics.test.ece),
+            "lift": _lift_chart(table),
+            "scores": _score_chart(y, p),
+            "drivers": _drivers_chart(manifest.drivers),
+        },
+        fairness=_fairness(manifest.fairness),
+    )
+
+
+def _data_rows(manifest: Manifest) -> Rows:
+    data, summary = manifest.data, manifest.data_summary
+    return [
+        ["rows read", data.rows_read],
+        ["invalid rows", data.rows_invalid],
+        ["rows dropped", data.rows_dropped],
+        [
+            "training / test rows (shipped model refitted on all)",
+            f"{data.rows_training:,} / {data.rows_test:,}",
+        ],
+        ["offer dates", summary.get("date_range", "not in the data")],
+        ["decline rate", summary.get("decline_rate")],
     ]
 
-    summary = manifest.data_summary
-    parts.append("<h2>Data</h2>")
-    parts.append(
-        _table(
-            ["", "value"],
-            [
-                ["rows read", manifest.data.rows_read],
-                ["invalid rows", manifest.data.rows_invalid],
-                ["rows dropped", manifest.data.rows_dropped],
-                [
-                    "training / test rows (shipped model refitted on all)",
-                    f"{manifest.data.rows_training:,} / {manifest.data.rows_test:,}",
-                ],
-                ["offer dates", summary.get("date_range", "not in the data")],
-                ["decline rate", summary.get("decline_rate")],
-            ],
-        )
-    )
-    missing = summary.get("missing_share", {})
-    parts.append("<p>Missing values per column:</p>")
-    parts.append(_table(["column", "missing share"], sorted(missing.items())))
 
-    test, baseline = manifest.metrics["test"], manifest.metrics["baseline_test"]
-    parts.append("<h2>Test metrics</h2>")
-    parts.append(
-        _table(
-            ["metric", "model", "baseline"],
-            [[name, test[name], baseline.get(name)] for name in test],
-        )
-    )
+def _metric_rows(manifest: Manifest) -> Rows:
+    test = manifest.metrics.test.model_dump()
+    baseline = manifest.metrics.baseline_test.model_dump()
+    return [[name, value, baseline.get(name)] for name, value in test.items()]
 
-    parts.append("<h2>ROC and precision-recall</h2>")
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+
+def _band_rows(bands: dict[str, float]) -> Rows:
+    high, medium = bands["high"], bands["medium"]
+    return [
+        ["high", f">= {high:.3f}"],
+        ["medium", f">= {medium:.3f} and < {high:.3f}"],
+        ["low", f"< {medium:.3f}"],
+    ]
+
+
+def _roc_chart(y: NDArray[np.int_], p: Array, base: Array) -> str:
+    figure, (left, right) = pyplot().subplots(1, 2, figsize=(10, 4))
     for label, scores in (("model", p), ("baseline", base)):
         fpr, tpr, _ = roc_curve(y, scores)
         left.plot(fpr, tpr, label=label)
@@ -168,176 +148,80 @@ def build_report(manifest: Manifest, evaluation: pd.DataFrame) -> str:
     right.set(xlabel="recall", ylabel="precision", title="Precision-recall")
     left.legend()
     right.legend()
-    parts.append(_image(figure))
+    return png(figure)
 
-    parts.append("<h2>Calibration</h2>")
+
+def _calibration_chart(y: NDArray[np.int_], p: Array, ece: float) -> str:
     bins = np.minimum((p * 10).astype(int), 9)
     observed = [y[bins == b].mean() if (bins == b).any() else np.nan for b in range(10)]
     predicted = [p[bins == b].mean() if (bins == b).any() else np.nan for b in range(10)]
-    figure, axis = plt.subplots(figsize=(5, 4.5))
+    figure, axis = pyplot().subplots(figsize=(5, 4.5))
     axis.plot([0, 1], [0, 1], "k:", linewidth=0.8)
     axis.plot(predicted, observed, "o-")
     axis.set(
         xlabel="mean predicted probability",
         ylabel="observed decline rate",
-        title=f"Reliability (ECE {test['ece']:.3f})",
+        title=f"Reliability (ECE {ece:.3f})",
     )
-    parts.append(_image(figure))
+    return png(figure)
 
-    parts.append("<h2>Deciles and lift</h2>")
-    table = deciles(y, p)
-    parts.append(
-        _table(
-            [
-                "decile",
-                "offers",
-                "decline rate",
-                "mean score",
-                "share of declines",
-                "cumulative",
-                "lift",
-            ],
-            table[
-                [
-                    "decile",
-                    "offers",
-                    "decline_rate",
-                    "mean_score",
-                    "share_of_declines",
-                    "cumulative_share",
-                    "lift",
-                ]
-            ].itertuples(index=False),
-        )
-    )
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+
+def _lift_chart(table: pd.DataFrame) -> str:
+    figure, axis = pyplot().subplots(figsize=(6, 3.5))
     axis.bar(table["decile"], table["lift"])
     axis.axhline(1.0, color="k", linewidth=0.8)
     axis.set(xlabel="risk decile (1 = riskiest)", ylabel="lift", title="Lift by decile")
-    parts.append(_image(figure))
+    return png(figure)
 
-    parts.append("<h2>Scores by outcome</h2>")
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+
+def _score_chart(y: NDArray[np.int_], p: Array) -> str:
+    figure, axis = pyplot().subplots(figsize=(6, 3.5))
     edges = np.linspace(0, 1, 41)
     axis.hist(p[y == 0], bins=edges, alpha=0.6, density=True, label="accepted")
     axis.hist(p[y == 1], bins=edges, alpha=0.6, density=True, label="declined")
     axis.set(xlabel="decline probability", ylabel="density", title="Score distribution")
     axis.legend()
-    parts.append(_image(figure))
+    return png(figure)
 
-    parts.append("<h2>What drives risk</h2>")
-    drivers = sorted(manifest.drivers.items(), key=lambda kv: kv[1])
-    figure, axis = plt.subplots(figsize=(6, 0.35 * max(len(drivers), 3) + 1))
-    axis.barh([k for k, _ in drivers], [v for _, v in drivers])
+
+def _drivers_chart(drivers: dict[str, float]) -> str:
+    ordered = sorted(drivers.items(), key=lambda kv: kv[1])
+    figure, axis = pyplot().subplots(figsize=(6, 0.35 * max(len(ordered), 3) + 1))
+    axis.barh([k for k, _ in ordered], [v for _, v in ordered])
     axis.set(xlabel="mean |score| in the decline log-odds (training rows; pairs as a & b)")
-    parts.append(_image(figure))
-
-    parts.append("<h2>Risk bands</h2>")
-    bands = manifest.bands
-    parts.append(
-        _table(
-            ["band", "decline probability"],
-            [
-                ["high", f">= {bands['high']:.3f}"],
-                ["medium", f">= {bands['medium']:.3f} and < {bands['high']:.3f}"],
-                ["low", f"< {bands['medium']:.3f}"],
-            ],
-        )
-    )
-
-    parts.append("<h2>Fairness audit</h2>")
-    parts.append(_fairness(manifest.fairness))
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>declinerisk model {html.escape(manifest.version)}</title>"
-        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
-    )
+    return png(figure)
 
 
-def _fairness(groups: list[dict[str, Any]]) -> str:
-    if not groups:
-        return (
-            "<p>The training data carries no protected attributes (gender, age or age "
-            "band, race/ethnicity), so there is nothing to audit. Map them in the column "
-            "mapping to include this section.</p>"
-        )
-    adverse = [g for g in groups if g.get("adverse")]
-    over = [g for g in groups if g.get("over_flagged")]
-    parts = [
-        '<p class="note">How a flag reads: a high-risk flag brings extra recruiter attention '
-        "(a call, a package review), so the audit reads it as the favourable outcome and "
-        f"judges groups flagged less often (<b>{fairness.FEWER}</b>, impact ratio against "
-        "the most-flagged group). A flag also labels a candidate as likely to decline, so it "
-        f"reads it the other way too (<b>{fairness.MORE}</b>, the ratio of unflagged shares "
-        "against the least-flagged group). A group is flagged only when its ratio is under "
-        f"{fairness.FOUR_FIFTHS} <i>and</i> Fisher's exact test against the reference is "
-        f"significant at {fairness.ALPHA} after Holm's correction over all "
-        f"{groups[0].get('comparisons', 0)} pairwise comparisons of the audit.</p>"
+def _fairness(groups: list[FairnessGroup]) -> dict[str, Any]:
+    """What the fairness section shows: counts, sentences, and one formatted row per group."""
+    return {
+        "groups": groups,
+        "rules": FAIRNESS_RULES,
+        "comparisons": groups[0].comparisons if groups else 0,
+        "adverse": sum(g.adverse for g in groups),
+        "over": sum(g.over_flagged for g in groups),
+        "sentences": [line for g in groups for line in fairness.describe(g)],
+        "rows": [_fairness_row(g) for g in groups],
+        "flags": [g.adverse or g.over_flagged for g in groups],
+    }
+
+
+def _fairness_row(g: FairnessGroup) -> list[Any]:
+    return [
+        g.attribute,
+        g.group,
+        g.count,
+        f"{g.flagged_share:.1%}",
+        _ratio(g.impact_ratio),
+        g.reference,
+        _p(g.p_value),
+        _ratio(g.unflagged_ratio),
+        g.unflagged_reference,
+        _p(g.unflagged_p_value),
+        g.roc_auc,
+        g.calibration_error,
+        _verdict(g),
     ]
-    if adverse or over:
-        sentences = [line for g in groups for line in fairness.describe(g)]
-        parts.append(
-            f'<p class="flag">{len(adverse)} groups have an impact ratio under 0.8 that is '
-            f"significant ({fairness.FEWER}); {len(over)} are flagged significantly more "
-            f"often ({fairness.MORE}): review them.</p>"
-            + "<ul>"
-            + "".join(f"<li>{html.escape(line)}</li>" for line in sentences)
-            + "</ul>"
-        )
-    else:
-        parts.append(
-            "<p>No group differs from its reference beyond noise: no impact ratio under 0.8 "
-            "with a significant difference, in either reading.</p>"
-        )
-    rows = [
-        [
-            g["attribute"],
-            g["group"],
-            g["count"],
-            f"{g['flagged_share']:.1%}",
-            _ratio(g.get("impact_ratio")),
-            g.get("reference"),
-            _p(g.get("p_value")),
-            _ratio(g.get("unflagged_ratio")),
-            g.get("unflagged_reference"),
-            _p(g.get("unflagged_p_value")),
-            g["roc_auc"],
-            g["calibration_error"],
-            _verdict(g),
-        ]
-        for g in groups
-    ]
-    table = _table(
-        [
-            "attribute",
-            "group",
-            "test offers",
-            "share flagged high",
-            "impact ratio",
-            "reference (most flagged)",
-            "p (Holm)",
-            "unflagged ratio",
-            "reference (least flagged)",
-            "p (Holm)",
-            "ROC AUC",
-            "calibration error",
-            "note",
-        ],
-        rows,
-        [bool(g.get("adverse") or g.get("over_flagged")) for g in groups],
-    )
-    return (
-        "".join(parts)
-        + table
-        + (
-            f'<p class="note">Groups under {fairness.MIN_SHARE:.0%} of the test offers or under '
-            f'{fairness.MIN_GROUP} offers, and "{fairness.NOT_GIVEN}", are shown but not '
-            "judged and never serve as a reference (as NYC Local Law 144 bias audits allow). "
-            f"Pairs with fewer than {fairness.MIN_FLAGGED} flagged offers between them are not "
-            "tested. Protected attributes are never model inputs; they are read only for this "
-            "audit.</p>"
-        )
-    )
 
 
 def _ratio(value: float | None) -> str:
@@ -348,14 +232,14 @@ def _p(value: float | None) -> str:
     return "-" if value is None else f"{value:.2g}"
 
 
-def _verdict(group: dict[str, Any]) -> str:
-    if group["too_small"]:
+def _verdict(group: FairnessGroup) -> str:
+    if group.too_small:
         return "too small to judge"
     notes = []
-    if group.get("adverse"):
-        notes.append(f"adverse impact ({fairness.FEWER} than {group['reference']})")
-    if group.get("over_flagged"):
-        notes.append(f"{fairness.MORE} than {group['unflagged_reference']}")
+    if group.adverse:
+        notes.append(f"adverse impact ({fairness.FEWER} than {group.reference})")
+    if group.over_flagged:
+        notes.append(f"{fairness.MORE} than {group.unflagged_reference}")
     return "; ".join(notes)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from declinerisk.artifacts.manifest import DriftReference
 from declinerisk.data.features import FeatureSet
 from declinerisk.explain.reasons import Reason, WhatIf
 
@@ -42,7 +43,7 @@ class ModelInfo:
     bands: Mapping[str, float]
     metrics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     estimator: Mapping[str, Any] = field(default_factory=dict)
-    drift_reference: Mapping[str, Any] = field(default_factory=dict)
+    drift_reference: DriftReference | None = None  # None: drift cannot be computed
     report: Path | None = None  # the model folder's report.html, when it has one
 
 

@@ -61,8 +61,8 @@ class Scorer:
             trained_at=manifest.created_at,
             features=self.features,
             bands=manifest.bands,
-            metrics=manifest.metrics,
-            estimator=manifest.estimator,
+            metrics=manifest.metrics.model_dump(),
+            estimator=manifest.estimator.model_dump(mode="json"),
             drift_reference=manifest.drift_reference,
             report=report if report.is_file() else None,
         )

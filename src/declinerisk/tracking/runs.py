@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from declinerisk.artifacts.folder import Manifest, library_versions, load_model
+from declinerisk.artifacts.folder import Manifest, load_model
+from declinerisk.artifacts.provenance import library_versions
 from declinerisk.artifacts.registry import download_model_folder
 from declinerisk.data import schema
 from declinerisk.data.features import FeatureSet
@@ -176,7 +177,7 @@ def _log(
             }
         )
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.log_metrics(_flat_metrics(manifest.metrics))
+        mlflow.log_metrics(_flat_metrics(manifest.metrics.model_dump()))
         mlflow.log_dict(manifest.model_dump(mode="json"), "manifest.json")
         report = folder / "report.html"
         if report.is_file():
