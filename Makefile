@@ -70,4 +70,4 @@ benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/train_benchmark.py
 
 clean:
-	rm -rf $(VENV) data out mlflow.db mlruns declinerisk.db* declinerisk.spool.jsonl
+	rm -rf $(VENV) data out mlflow.db mlruns declinerisk.db* declinerisk.spool.jsonl declinerisk.spool.jsonl.lock

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from declinerisk import __version__
 from declinerisk.artifacts.registry import load_reference
@@ -17,7 +18,7 @@ from declinerisk.scoring.predictor import Predictor
 from declinerisk.scoring.scorer import Scorer
 from declinerisk.store.database import open_store
 from declinerisk.store.recorder import ScoreRecorder
-from declinerisk_service import board, docs, errors, integrations, retention
+from declinerisk_service import board, docs, errors, fleet, integrations, retention
 from declinerisk_service.audit import KeyUses
 from declinerisk_service.limits import BodySizeLimit
 from declinerisk_service.metrics import ServiceMetrics
@@ -76,11 +77,20 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
             integrations.event_sender(settings, store, extra_metrics),
             extra_metrics,
         )
-        app.state.runtime = Runtime(slot, store, recorder, metrics, pool, extras)
+        follower = fleet.ModelFollower(
+            slot, store, settings.model, metrics.serving, metrics.reload_failures.inc
+        )
+        try:
+            await run_in_threadpool(follower.join)
+        except Exception as exc:  # the store went away: the first poll joins
+            log.warning("model pointer not read at start-up (%s)", type(exc).__name__)
+        app.state.runtime = Runtime(slot, store, recorder, metrics, pool, extras, follower)
         purging = retention.start(settings, store)
+        following = fleet.start(follower, settings.reload_poll_seconds)
         try:
             yield
         finally:
+            await fleet.stop(following)
             await retention.stop(purging)
             pool.shutdown(wait=True)
             recorder.close()
@@ -117,4 +127,5 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.middleware)  # type: ignore[arg-type]
+    app.add_middleware(fleet.worker_header)  # type: ignore[arg-type]
     return app

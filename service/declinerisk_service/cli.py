@@ -24,6 +24,7 @@ def serve(
 
     from declinerisk.artifacts.registry import load_reference
     from declinerisk.errors import DeclineRiskError
+    from declinerisk.store.database import open_store
     from declinerisk_service.settings import ServiceSettings
 
     try:
@@ -35,7 +36,10 @@ def serve(
         raise DeclineRiskError(f"invalid DECLINERISK_* settings: {problems}") from None
     # A truncated or altered model is refused here with its reason, before anything listens.
     loaded = load_reference(settings.model, tracking_uri=settings.mlflow_tracking_uri)
-    print(f"model {loaded.version} verified; starting {workers} worker(s)")
+    # Migrate once here, so N workers do not race to create a fresh SQLite file's tables
+    # (on PostgreSQL an advisory lock orders them too, e.g. instances on several hosts).
+    open_store(settings.database_url).engine.dispose()
+    print(f"model {loaded.version} verified, store migrated; starting {workers} worker(s)")
     uvicorn.run(
         ASGI_APP, host=host, port=port, workers=workers, log_level=log_level, access_log=False
     )

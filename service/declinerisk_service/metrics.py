@@ -79,6 +79,16 @@ class ServiceMetrics:
             ["version"],
             registry=self.registry,
         )
+        self.model_generation = Gauge(
+            "declinerisk_model_generation",
+            "The fleet reload this worker has applied (0: none since the store was made)",
+            registry=self.registry,
+        )
+        self.reload_failures = Counter(
+            "declinerisk_model_reload_failures_total",
+            "Models another worker reloaded that this worker refused (it keeps its own)",
+            registry=self.registry,
+        )
         self.webhook_rejections = Counter(
             "declinerisk_webhook_rejections_total",
             "Refused webhook calls, by reason",
@@ -101,9 +111,10 @@ class ServiceMetrics:
             child = self._band_counts.get(band) or self.scores.labels(band=band)
             child.inc(count)
 
-    def serving(self, version: str) -> None:
+    def serving(self, version: str, generation: int = 0) -> None:
         self.model.clear()
         self.model.labels(version=version).set(1)
+        self.model_generation.set(generation)
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type="text/plain; version=0.0.4")

@@ -239,3 +239,16 @@ class Health(BaseModel):
     status: Literal["ready", "degraded"]
     model_version: str | None = Field(description="the model being served; null when none is")
     store: Literal["ok", "unreachable"]
+    worker: str = Field(
+        description="the process that answered (also the x-declinerisk-worker header)"
+    )
+    model_generation: int = Field(
+        0,
+        description="the fleet reload this worker applied; equal on every worker once a "
+        "reload has reached them all",
+    )
+    reload_error: str | None = Field(
+        None,
+        description="why this worker refused the model another worker reloaded (it "
+        "keeps serving its own); null when it follows",
+    )

@@ -41,6 +41,12 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024)
     playbook: Path | None = None
     scoring_threads: int = Field(2, ge=1, le=64, description="threads that run scoring")
+    reload_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=300,
+        description="how often each worker looks whether another one reloaded the model",
+    )
 
     # Outbound risk events (Standard Webhooks) and the Greenhouse connector.
     event_urls: Annotated[list[str], NoDecode] = Field(

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from declinerisk.errors import (
     CanaryMismatchError,
@@ -25,6 +26,9 @@ from declinerisk.store.database import Store
 from declinerisk.store.recorder import ScoreRecorder
 from declinerisk_service.integrations import Integrations
 from declinerisk_service.metrics import ServiceMetrics
+
+if TYPE_CHECKING:  # fleet imports ModelSlot from here
+    from declinerisk_service.fleet import ModelFollower
 
 log = logging.getLogger("declinerisk.service")
 
@@ -93,3 +97,4 @@ class Runtime:
     metrics: ServiceMetrics
     scoring_pool: ThreadPoolExecutor
     integrations: Integrations
+    follower: ModelFollower

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,16 @@ def test_repeated_offer_ids_are_named_by_position_not_value(fake_client: TestCli
 
 def test_liveness_says_only_what_is_true(fake_client: TestClient) -> None:
     assert fake_client.get("/healthz").json() == {"status": "ok"}
-    ready = fake_client.get("/readyz").json()
-    assert ready == {"status": "ready", "model_version": "fake-1", "store": "ok"}
+    answer = fake_client.get("/readyz")
+    assert answer.json() == {
+        "status": "ready",
+        "model_version": "fake-1",
+        "store": "ok",
+        "worker": str(os.getpid()),
+        "model_generation": 0,
+        "reload_error": None,
+    }
+    assert answer.headers["x-declinerisk-worker"] == str(os.getpid())
 
 
 def test_metrics_label_docs_and_413s_by_their_route(fake_client: TestClient) -> None:

@@ -17,11 +17,13 @@ async def reload_model(
     actor: AdminActor, runtime: RuntimeDep, body: ReloadIn | None = None
 ) -> ReloadOut:
     """Reload the configured model (e.g. after models/latest or the champion alias moved), or
-    a folder of the models folder by name. Models never load from a path in a request."""
+    a folder of the models folder by name. Models never load from a path in a request.
+
+    The worker that gets the request loads the model, then every other worker on the same
+    store follows within about `DECLINERISK_RELOAD_POLL_SECONDS` (`/readyz` tells each
+    worker's model and generation)."""
     version = body.version if body else None
-    ok, reason = await run_in_threadpool(runtime.models.try_reload, version)
+    ok, reason = await run_in_threadpool(runtime.follower.reload, version)
     current = runtime.models.current.version
-    if ok:
-        runtime.metrics.serving(current)
     await audited(runtime.store, actor, "reload", "reloaded" if ok else "refused")
     return ReloadOut(reloaded=ok, model_version=current, reason=reason)

@@ -27,6 +27,9 @@ async def readyz(runtime: RuntimeDep) -> Response:
         status="ready" if loaded and store_ok else "degraded",
         model_version=runtime.models.current.version if loaded else None,
         store="ok" if store_ok else "unreachable",
+        worker=runtime.follower.worker,
+        model_generation=runtime.follower.generation,
+        reload_error=runtime.follower.error,
     )
     return JSONResponse(health.model_dump(), status_code=200 if health.status == "ready" else 503)
 

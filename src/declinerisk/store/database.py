@@ -38,6 +38,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from declinerisk.data import schema
 from declinerisk.errors import DeclineRiskError
+from declinerisk.store import locks
+from declinerisk.store.locks import hold_for_transaction
 
 DEFAULT_URL = "sqlite:///declinerisk.db"
 
@@ -154,6 +156,9 @@ def migrate(engine: Engine) -> None:
         "script_location", str(resources.files("declinerisk.store") / "migrations")
     )
     with engine.begin() as connection:
+        # Workers or instances starting together each migrate: one at a time, the others
+        # then find the schema at head.
+        hold_for_transaction(connection, locks.MIGRATE)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

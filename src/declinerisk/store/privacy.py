@@ -33,6 +33,7 @@ from declinerisk.store.database import (
     offer_digest,
 )
 from declinerisk.store.recorder import drop_spooled, spooled_rows
+from declinerisk.store.spool_lock import spool_lock
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,14 @@ def erase_in(session: Session, offer_id: str) -> tuple[int, int, int]:
 
 
 def erase_spooled(spool: Path) -> Callable[[str], int]:
-    """``forget_spooled`` for a spool file no running recorder holds (the CLI)."""
-    return lambda offer_id: drop_spooled(spool, offer_id)
+    """``forget_spooled`` for the CLI; it waits for running workers' recorders, which share
+    the spool's lock."""
+
+    def forget(offer_id: str) -> int:
+        with spool_lock(spool):
+            return drop_spooled(spool, offer_id)
+
+    return forget
 
 
 def _aware(moment: datetime) -> datetime:
@@ -176,7 +183,9 @@ def export(store: Store, offer_id: str, spooled: list[dict[str, Any]]) -> OfferE
 
 
 def export_with_spool(store: Store, offer_id: str, spool: Path) -> OfferExport | None:
-    return export(store, offer_id, spooled_rows(spool, offer_id))
+    with spool_lock(spool):
+        spooled = spooled_rows(spool, offer_id)
+    return export(store, offer_id, spooled)
 
 
 def _event(event: OutboxEvent) -> EventHeld:

@@ -3,7 +3,8 @@
 Records are queued by the request and inserted in batches. When the database refuses a batch,
 the batch is appended to a local spool file (JSON lines) and replayed, oldest first, once the
 database accepts writes again; nothing is dropped. ``flush`` waits until everything queued so
-far has been written or spooled.
+far has been written or spooled. Several workers may share one spool file: every touch of
+it holds :func:`declinerisk.store.spool_lock.spool_lock`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.database import Store
+from declinerisk.store.spool_lock import spool_lock
 
 log = logging.getLogger("declinerisk.recorder")
 
@@ -50,7 +52,6 @@ class ScoreRecorder:
         self._spool = spool
         self._on_failure = on_failure
         self._queue: queue.Queue[_Item] = queue.Queue()
-        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="score-recorder", daemon=True)
         self._thread.start()
 
@@ -68,18 +69,18 @@ class ScoreRecorder:
 
     def forget(self, offer_id: str) -> int:
         """Drop an erased offer's records from the spool; how many were there."""
-        with self._lock:
+        with spool_lock(self._spool):
             return drop_spooled(self._spool, offer_id)
 
     def spooled_for(self, offer_id: str) -> list[dict[str, Any]]:
         """The spooled records of one offer (an access export)."""
-        with self._lock:
+        with spool_lock(self._spool):
             return spooled_rows(self._spool, offer_id)
 
     @property
     def spooled(self) -> int:
         """Records waiting in the spool file for the database to come back."""
-        with self._lock:
+        with spool_lock(self._spool):
             if not self._spool.exists():
                 return 0
             with self._spool.open() as handle:
@@ -138,14 +139,16 @@ class ScoreRecorder:
     def _append_spool(self, batch: list[dict[str, Any]]) -> None:
         if not batch:
             return
-        with self._lock:
+        with spool_lock(self._spool):
             self._spool.parent.mkdir(parents=True, exist_ok=True)
             with self._spool.open("a", encoding="utf-8") as handle:
                 for row in batch:
                     handle.write(json.dumps(row, default=_json_default) + "\n")
 
     def _replay_spool(self) -> None:
-        with self._lock:
+        if not self._spool.exists():  # the common case, decided without taking the lock
+            return
+        with spool_lock(self._spool):
             if not self._spool.exists():
                 return
             rows = [

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from declinerisk.data import schema
 from declinerisk.events.outbox import OutboxEvent
+from declinerisk.store import locks
 from declinerisk.store.database import OutcomeRecord, ScoreRecord, Store, _utc
+from declinerisk.store.locks import hold_for_transaction
 
 CHUNK = 500
 
@@ -45,6 +47,8 @@ def purge(store: Store, policy: RetentionPolicy, now: datetime) -> Purged:
     boundary stay), in one transaction."""
     cutoff = now - timedelta(days=policy.days)
     with store.session() as session:
+        # Every worker runs the schedule: one purge at a time, the next finds little left.
+        hold_for_transaction(session, locks.PURGE)
         kept = _training_rows(session, cutoff) if policy.keep_training else {}
         kept_ids = set(kept.values())
         old_scores = session.execute(
