@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from declinerisk.events.outbox import Outbox, OutboxEvent, ScoreEvents
 from declinerisk.store import privacy
-from declinerisk.store.database import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord, Store
+from declinerisk.store.database import Store
 from declinerisk.store.recorder import ScoreRecorder, drop_spooled, spooled_rows
+from declinerisk.store.records import ErasedOffer, Outcome, OutcomeRecord, ScoreRecord
 from declinerisk.store.retention import RetentionPolicy, purge
 from tests.postgres import store_for
 

@@ -11,7 +11,8 @@ import pytest
 
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
-from declinerisk.store.database import Outcome, Store, open_store
+from declinerisk.store.database import Store, open_store
+from declinerisk.store.records import Outcome
 from declinerisk.train.config import TrainConfig
 from declinerisk.train.run import run
 from tests.factories import FAST_GLASSBOX

@@ -19,7 +19,8 @@ from declinerisk.cli.main import main as cli
 from declinerisk.connectors.greenhouse import signature
 from declinerisk.events.outbox import OutboxEvent
 from declinerisk.store.audit import AuditEvent
-from declinerisk.store.database import OutcomeRecord, ScoreRecord, Store
+from declinerisk.store.database import Store
+from declinerisk.store.records import OutcomeRecord, ScoreRecord
 from declinerisk_service.app import create_app
 from declinerisk_service.auth import key_digest
 from tests.service.conftest import API_KEY, AUTH, fake_loader, offer, settings_for

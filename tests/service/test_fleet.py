@@ -19,10 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from declinerisk.artifacts.folder import Manifest
 from declinerisk.errors import ChecksumMismatchError
-from declinerisk.scoring.scorer import Predictor
-from declinerisk.train.run import TrainResult
+from declinerisk.scoring.predictor import Predictor
 from declinerisk_service import fleet
 from declinerisk_service.app import create_app
 from declinerisk_service.fleet import UNTOLD
@@ -33,19 +31,17 @@ from tests.service.conftest import AUTH, FakePredictor, offer, settings_for
 Workers = Callable[..., TestClient]
 
 
-def loader(manifest: Manifest, refuses: frozenset[str] = frozenset({"broken"})) -> Any:
+def loader(refuses: frozenset[str] = frozenset({"broken"})) -> Any:
     def load(version: str | None) -> Predictor:
         if version in refuses:
             raise ChecksumMismatchError(f"/srv/models/{version}/model.joblib: SHA-256 differs")
-        return FakePredictor(manifest, version or "fake-1")
+        return FakePredictor(version=version or "fake-1")
 
     return load
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def workers(
-    request: pytest.FixtureRequest, tmp_path: Path, trained: TrainResult
-) -> Iterator[Workers]:
+def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workers]:
     """Starts workers on one store: ``workers(refuses=..., **settings)``."""
     url = f"sqlite:///{tmp_path}/store.db"
     if request.param == "postgresql":
@@ -62,7 +58,7 @@ def workers(
         def start(refuses: frozenset[str] = frozenset({"broken"}), **overrides: Any) -> TestClient:
             values = {"database_url": url, "reload_poll_seconds": 300.0, **overrides}
             settings = settings_for(tmp_path, **values)
-            app = create_app(settings, loader=loader(trained.manifest, refuses))
+            app = create_app(settings, loader=loader(refuses))
             return stack.enter_context(TestClient(app, raise_server_exceptions=False))
 
         yield start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from declinerisk.store.database import Outcome
+from declinerisk.store.records import Outcome
 from declinerisk_service.auth import OutcomesScope
 from declinerisk_service.deps import StoreDep
 from declinerisk_service.schemas import OutcomeIn, OutcomeOut

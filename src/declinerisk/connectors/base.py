@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from declinerisk.errors import DeclineRiskError
-from declinerisk.store.database import Outcome
+from declinerisk.store.records import Outcome
 
 
 class ConnectorError(DeclineRiskError):

@@ -44,7 +44,7 @@ from declinerisk.connectors.greenhouse_fields import (
 )
 from declinerisk.data import schema
 from declinerisk.data.schema import Role
-from declinerisk.store.database import Outcome
+from declinerisk.store.records import Outcome
 
 NAME = "greenhouse"
 SCORED_ACTIONS = frozenset({"offer_created", "offer_updated"})

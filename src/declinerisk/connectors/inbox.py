@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from declinerisk.store.database import Base, Store
+from declinerisk.store.database import Store
+from declinerisk.store.records import Base
 
 
 class ConnectorEvent(Base):

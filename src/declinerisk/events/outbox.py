@@ -31,7 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from declinerisk.store.database import Base, ScoreRecord, Store
+from declinerisk.store.database import Store
+from declinerisk.store.records import Base, ScoreRecord
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 SCORED, RISK_CHANGED = "offer.scored", "offer.risk_changed"
@@ -62,7 +63,7 @@ class OutboxEvent(Base):
 class ScoreEvents:
     """Builds the events of a batch of score rows inside the transaction that writes them.
 
-    A row is a dict with :class:`~declinerisk.store.database.ScoreRecord`'s columns, plus optional
+    A row is a dict with :class:`~declinerisk.store.records.ScoreRecord`'s columns, plus optional
     ``what_ifs`` and ``warnings`` (lists) that go into the event but not into the record.
     """
 

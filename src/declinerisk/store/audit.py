@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from declinerisk.store.database import Base, Store
+from declinerisk.store.database import Store
+from declinerisk.store.records import Base
 
 KEY_ID_LENGTH = 12
 

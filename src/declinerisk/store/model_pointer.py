@@ -15,7 +15,8 @@ from sqlalchemy import DateTime, Integer, String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from declinerisk.store.database import Base, Store
+from declinerisk.store.database import Store
+from declinerisk.store.records import Base
 
 NAME = "model"
 

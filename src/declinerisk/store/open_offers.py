@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from declinerisk.store.database import Base, OutcomeRecord, ScoreRecord, Store
+from declinerisk.store.database import Store
+from declinerisk.store.records import Base, OutcomeRecord, ScoreRecord
 
 
 class ActionNote(Base):

@@ -1,7 +1,7 @@
 """Candidate data protection: erase every record of an offer id, and export what is held.
 
 Erasure deletes an offer's score records, outcomes and outbound events in one transaction
-that also writes its tombstone (:class:`~declinerisk.store.database.ErasedOffer`, the id's SHA-256),
+that also writes its tombstone (:class:`~declinerisk.store.records.ErasedOffer`, the id's SHA-256),
 then drops its spooled records. Every later write of that id (a spool replay, a connector
 redelivery, a new score) is skipped by the store, and the outbox has no row left to retry.
 Connector delivery records (``connector_events``) hold only delivery ids and results, no offer
@@ -24,15 +24,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from declinerisk.events.outbox import OutboxEvent
-from declinerisk.store.database import (
+from declinerisk.store.database import Store
+from declinerisk.store.recorder import drop_spooled, spooled_rows
+from declinerisk.store.records import (
     ErasedOffer,
     OutcomeRecord,
     ScoreRecord,
-    Store,
     erased_ids,
     offer_digest,
 )
-from declinerisk.store.recorder import drop_spooled, spooled_rows
 from declinerisk.store.spool_lock import spool_lock
 
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from declinerisk.data import schema
 from declinerisk.events.outbox import OutboxEvent
 from declinerisk.store import locks
-from declinerisk.store.database import OutcomeRecord, ScoreRecord, Store, _utc
+from declinerisk.store.database import Store, _utc
 from declinerisk.store.locks import hold_for_transaction
+from declinerisk.store.records import OutcomeRecord, ScoreRecord
 
 CHUNK = 500
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from declinerisk.store.database import Base
+from declinerisk.store.records import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
