@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +47,13 @@ MappingOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+class Engine(StrEnum):
+    """Where ``declinerisk score`` runs."""
+
+    local = "local"
+    spark = "spark"
 
 
 def user_errors(command: Callable[..., int]) -> Callable[..., int]:
@@ -179,7 +187,9 @@ def score(
     ],
     out: Annotated[
         Path,
-        typer.Option(help="scored CSV to write; refused rows go beside it to <name>.errors.csv"),
+        typer.Option(
+            help="scored CSV or Parquet to write; refused rows go beside it to <name>.errors.csv"
+        ),
     ] = Path("out/scored.csv"),
     model: ModelOption = DEFAULT_MODEL,
     mapping: MappingOption = None,
@@ -196,6 +206,16 @@ def score(
     show: Annotated[
         int, typer.Option(min=0, help="print this many riskiest offers (0: none)")
     ] = 10,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: this process, streaming the file; spark: Parquet file or folder in, "
+            "Parquet folder out, on Spark (pip install 'declinerisk[spark]', Java 17+)",
+        ),
+    ] = Engine.local,
+    master: Annotated[
+        str, typer.Option(help="with --engine spark: the Spark master (local[N], spark://...)")
+    ] = "local[2]",
 ) -> int:
     """Score open offers from a file: probability, band, reasons and action per offer."""
     from rich.console import Console
@@ -207,23 +227,39 @@ def score(
     from declinerisk.scoring import Scorer, score_file
     from declinerisk.sources import count_rows, table_format
 
-    if table_format(out) != "csv":
-        _fail(f"{out}: scored offers are written as CSV; name the file .csv")
-    total = count_rows(offers)  # also refuses a missing or unreadable input, before any work
-    scorer = Scorer(load_reference(model), load_playbook(playbook))
-    offers_mapping = load_mapping(mapping)
     console = Console()
-    with display.progress(console) as bar:
-        task = bar.add_task(f"Scoring {offers}", total=total)
-        report = score_file(
-            scorer,
+    if engine is Engine.spark:
+        from declinerisk.spark_scoring import score_with_spark
+        from declinerisk.spark_session import SparkSettings
+
+        console.print(f"Scoring {offers} on Spark ({master})", highlight=False)
+        result = score_with_spark(
+            model,
             offers,
             out,
-            offers_mapping,
+            load_mapping(mapping),
+            playbook=playbook,
             reasons=not no_reasons,
+            settings=SparkSettings(master=master),
             keep_riskiest=show,
-            progress=lambda n: bar.advance(task, n),
         )
+        report, scorer = result.report, result.scorer
+    else:
+        table_format(out)  # an unknown output type is refused before any work
+        total = count_rows(offers)  # also refuses a missing or unreadable input, before any work
+        scorer = Scorer(load_reference(model), load_playbook(playbook))
+        offers_mapping = load_mapping(mapping)
+        with display.progress(console) as bar:
+            task = bar.add_task(f"Scoring {offers}", total=total)
+            report = score_file(
+                scorer,
+                offers,
+                out,
+                offers_mapping,
+                reasons=not no_reasons,
+                keep_riskiest=show,
+                progress=lambda n: bar.advance(task, n),
+            )
     console.print(display.score_summary(report, scorer.version), highlight=False, soft_wrap=True)
     if show and len(report.riskiest):
         table = display.riskiest_table(

@@ -1,0 +1,94 @@
+"""Scoring on Spark (local[2]) gives what scoring in-process gives: numbers, words, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from declinerisk.cli import main
+from declinerisk.synthetic import demo_offers
+from declinerisk.train import TrainResult
+
+pytest.importorskip("pyspark")
+
+ROWS = 100_000
+
+
+def _planted(path: Path) -> Path:
+    """100,000 open demo offers with invalid values and repeated ids planted, two of them
+    across the in-process path's 100,000-row chunk boundary."""
+    frame = demo_offers(ROWS, seed=8, open_=True)
+    frame = frame.astype({"offer_id": object, "comp_delta_pct": object})
+    frame.loc[10, "comp_delta_pct"] = "abc"
+    frame.loc[20, "offer_id"] = None
+    frame.loc[30, "days_in_process"] = -5.0
+    frame.loc[40, "offer_id"] = frame.loc[35, "offer_id"]
+    frame.loc[50, "competing_offers"] = 999
+    frame.loc[ROWS - 10, "offer_id"] = frame.loc[5, "offer_id"]
+    frame.loc[ROWS - 1, "interview_experience"] = 9
+    frame["comp_delta_pct"] = frame["comp_delta_pct"].astype(str)
+    frame.to_parquet(path, index=False, row_group_size=25_000)
+    return path
+
+
+def _score(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(["score", *args, "--show", "0"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+@pytest.mark.slow
+def test_spark_and_in_process_scores_are_identical_with_the_same_refused_rows(
+    tmp_path: Path, trained: TrainResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _planted(tmp_path / "open.parquet")
+    model = ["--model", str(trained.folder)]
+    local, spark = tmp_path / "local.parquet", tmp_path / "spark.parquet"
+    _score([str(source), "--out", str(local), *model], capsys)
+    said = _score([str(source), "--engine", "spark", "--out", str(spark), *model], capsys)
+    assert "scored 99,993 of 100,000 offers" in said
+
+    expected = pd.read_parquet(local)
+    got = pd.read_parquet(spark).sort_values("row", ignore_index=True)
+    refused = (tmp_path / "local.errors.csv").read_text()
+    assert (tmp_path / "spark.errors.csv").read_text() == refused
+    assert len(refused.splitlines()) == 1 + 7
+    rows = np.setdiff1d(np.arange(1, ROWS + 1), pd.read_csv(tmp_path / "local.errors.csv")["row"])
+    np.testing.assert_array_equal(got.pop("row").to_numpy(), rows)
+    assert list(got.columns) == list(expected.columns)
+    for name in expected.columns:
+        if expected[name].dtype.kind == "f":
+            np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=1e-12)
+        else:
+            assert got[name].equals(expected[name]), name
+
+
+def test_spark_engine_refuses_bad_input_in_one_line(
+    tmp_path: Path, trained: TrainResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = ["--model", str(trained.folder), "--engine", "spark"]
+    cases = {
+        "no such file or folder": [str(tmp_path / "missing.parquet"), "--out", "x.parquet"],
+        "writes Parquet": [str(_planted_small(tmp_path)), "--out", str(tmp_path / "x.csv")],
+        "comp_delta_pct": [
+            str(_planted_small(tmp_path, drop="comp_delta_pct")),
+            "--out",
+            str(tmp_path / "x.parquet"),
+        ],
+    }
+    for words, args in cases.items():
+        assert main(["score", *args, *model]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and words in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
+
+
+def _planted_small(tmp_path: Path, drop: str | None = None) -> Path:
+    frame = demo_offers(50, seed=3, open_=True)
+    path = tmp_path / f"small-{drop}.parquet"
+    (frame.drop(columns=[drop]) if drop else frame).to_parquet(path, index=False)
+    return path
