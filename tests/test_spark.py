@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 
 from declinerisk.cli import main
+from declinerisk.config import TrainConfig
+from declinerisk.mapping import ColumnMapping
+from declinerisk.spark_session import SparkSettings, spark_session
 from declinerisk.synthetic import demo_offers
-from declinerisk.train import TrainResult
+from declinerisk.train import TrainResult, run
+from tests.test_pyfunc import loaded_pyfunc
 
 pytest.importorskip("pyspark")
 
@@ -92,3 +96,40 @@ def _planted_small(tmp_path: Path, drop: str | None = None) -> Path:
     path = tmp_path / f"small-{drop}.parquet"
     (frame.drop(columns=[drop]) if drop else frame).to_parquet(path, index=False)
     return path
+
+
+@pytest.mark.slow
+def test_the_logged_pyfunc_scores_a_spark_dataframe_through_spark_udf(
+    tmp_path: Path, config: TrainConfig, demo_csv: Path
+) -> None:
+    import mlflow
+    from pyspark.sql import functions as sf
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracked = config.model_copy(
+        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
+    )
+    result = run(tracked, demo_csv, ColumnMapping(), tracking_uri=uri)
+    assert result.tracking is not None
+    offers = demo_offers(2_000, seed=4, open_=True)
+    offers.loc[7, "days_in_process"] = -5.0
+    offers.to_parquet(tmp_path / "open.parquet", index=False)
+    expected = loaded_pyfunc(result).predict(None, offers)
+
+    model_uri = f"models:/declinerisk/{result.tracking.model_version}"
+    names = mlflow.models.get_model_info(model_uri).signature.inputs.input_names()
+    with spark_session(SparkSettings(), tmp_path, tmp_path / "spark.log") as spark:
+        udf = mlflow.pyfunc.spark_udf(spark, model_uri, env_manager="local")
+        frame = spark.read.parquet(str(tmp_path / "open.parquet"))
+        scored = (
+            frame.select(udf(*[sf.col(n) for n in names]).alias("score"))
+            .select("score.*")
+            .toArrow()
+            .to_pandas()
+        )
+    scored = scored.set_index("offer_id").loc[expected["offer_id"].fillna("")].reset_index()
+    assert scored["status"].tolist() == expected["status"].tolist()
+    assert scored.loc[7, "refusal"] == "days_in_process: must be between 0 and 730"
+    np.testing.assert_array_equal(scored["decline_probability"], expected["decline_probability"])
+    assert scored["reason_1_sentence"].tolist() == expected["reason_1_sentence"].tolist()
+    assert scored["action"].tolist() == expected["action"].tolist()

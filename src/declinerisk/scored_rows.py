@@ -87,7 +87,8 @@ def one_row_each(
     scorer: Scorer, batch: BatchScores, columns: list[tuple[str, Kind]]
 ) -> pd.DataFrame:
     """Every input row in order: its score, or ``status`` refused with the refusal's reasons
-    (score columns empty). ``columns`` is :func:`row_columns` (computed once per model)."""
+    (score columns empty: NaN numbers, empty text). ``columns`` is :func:`row_columns`
+    (computed once per model)."""
     index = batch.validated.frame.index
     out = batch.scored.reindex(index)
     out[schema.ID_COLUMN] = batch.validated.frame[schema.ID_COLUMN]
@@ -100,13 +101,14 @@ def one_row_each(
     out[STATUS] = np.where(index.isin(batch.scored.index), SCORED, REFUSED)
     out[REFUSAL] = refusal
     out[MODEL_VERSION] = scorer.version
-    # Text as Python objects with None for missing (what Arrow and Spark convert cleanly).
+    # Text is never null but empty: mlflow.pyfunc.spark_udf turns a null text of a struct
+    # field into the string "None" (it casts each text column with astype(str)).
     return pd.DataFrame(
         {
             name: pd.Series(out[name].to_numpy(dtype=np.float64))
             if kind == "double"
             else pd.Series(
-                out[name].astype(object).where(out[name].notna(), None), dtype=object
+                out[name].astype(object).where(out[name].notna(), ""), dtype=object
             ).reset_index(drop=True)
             for name, kind in columns
         }

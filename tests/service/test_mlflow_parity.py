@@ -47,7 +47,7 @@ def test_pyfunc_answers_as_the_service_does(trained: TrainResult, real_client: T
             reason = answer["reasons"][rank - 1] if len(answer["reasons"]) >= rank else None
             prefix = f"reason_{rank}_"
             if reason is None:
-                assert row[prefix + "sentence"] is None
+                assert row[prefix + "sentence"] == ""
                 continue
             assert row[prefix + "column"] == " & ".join(reason["columns"])
             assert row[prefix + "value"] == " & ".join(reason["values"])
