@@ -34,8 +34,18 @@ def _planted(path: Path) -> Path:
     frame.loc[ROWS - 10, "offer_id"] = frame.loc[5, "offer_id"]
     frame.loc[ROWS - 1, "interview_experience"] = 9
     frame["comp_delta_pct"] = frame["comp_delta_pct"].astype(str)
+    frame["row"] = "an export's own column, ignored"
     frame.to_parquet(path, index=False, row_group_size=25_000)
     return path
+
+
+def _as_parts(source: Path, folder: Path, parts: int = 4) -> Path:
+    """The same rows as a folder of Parquet files, as a Spark job exports them."""
+    frame = pd.read_parquet(source)
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), parts)):
+        frame.iloc[part].to_parquet(folder / f"part-{i:05d}.parquet", index=False)
+    return folder
 
 
 def _score(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -53,7 +63,9 @@ def test_spark_and_in_process_scores_are_identical_with_the_same_refused_rows(
     model = ["--model", str(trained.folder)]
     local, spark = tmp_path / "local.parquet", tmp_path / "spark.parquet"
     _score([str(source), "--out", str(local), *model], capsys)
-    said = _score([str(source), "--engine", "spark", "--out", str(spark), *model], capsys)
+    # Spark reads the same rows as four files: row numbers run on across them.
+    parts = _as_parts(source, tmp_path / "parts")
+    said = _score([str(parts), "--engine", "spark", "--out", str(spark), *model], capsys)
     assert "scored 99,993 of 100,000 offers" in said
 
     expected = pd.read_parquet(local)
@@ -69,6 +81,21 @@ def test_spark_and_in_process_scores_are_identical_with_the_same_refused_rows(
             np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=1e-12)
         else:
             assert got[name].equals(expected[name]), name
+
+
+@pytest.mark.slow
+def test_spark_scores_one_file_without_reasons_as_in_process(
+    tmp_path: Path, trained: TrainResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _planted_small(tmp_path)
+    model = ["--model", str(trained.folder), "--no-reasons"]
+    _score([str(source), "--out", str(tmp_path / "local.parquet"), *model], capsys)
+    _score([str(source), "--engine", "spark", "--out", str(tmp_path / "s.parquet"), *model], capsys)
+    expected = pd.read_parquet(tmp_path / "local.parquet")
+    got = pd.read_parquet(tmp_path / "s.parquet").sort_values("row", ignore_index=True)
+    assert got.pop("row").tolist() == list(range(1, len(expected) + 1))
+    assert list(got.columns) == ["offer_id", "decline_probability", "risk_band", "model_version"]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
 def test_spark_engine_refuses_bad_input_in_one_line(

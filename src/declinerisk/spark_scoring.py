@@ -44,6 +44,8 @@ from declinerisk.spark_session import SparkSettings, spark_session
 from declinerisk.validation import duplicate_id
 
 ROW = "row"
+# The input's own columns may include "row": the number travels under a name of ours.
+_ROW = "__declinerisk_row"
 _FILE = "__declinerisk_file"
 _INDEX = "__declinerisk_index"
 _CHECKED = pa.schema([("row", pa.int64())] + [(name, pa.string()) for name in ERROR_COLUMNS[1:]])
@@ -176,7 +178,7 @@ def _numbered(spark: Any, source: Path) -> tuple[Any, int]:
     first = sf.create_map(*offsets)[sf.col(_FILE)] if len(counts) > 1 else sf.lit(0)
     numbered = located.select(
         *(sf.col(f"`{c}`") for c in frame.columns),
-        (sf.col(_INDEX) + first + 1).alias(ROW),
+        (sf.col(_INDEX) + first + 1).alias(_ROW),
     )
     return numbered, start
 
@@ -219,7 +221,7 @@ def _frames(batches: Iterator[pa.RecordBatch]) -> Iterator[pd.DataFrame]:
     """Each batch as ``declinerisk score`` reads Parquet, indexed by row number."""
     for batch in batches:
         frame = batch.to_pandas()
-        frame.index = pd.Index(frame.pop(ROW).to_numpy(dtype=np.int64), name="row")
+        frame.index = pd.Index(frame.pop(_ROW).to_numpy(dtype=np.int64), name="row")
         yield frame
 
 
