@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,15 @@ from tests.test_pyfunc import loaded_pyfunc
 pytest.importorskip("pyspark")
 
 ROWS = 100_000
+
+
+@pytest.fixture
+def java() -> None:
+    """Spark runs on a JVM: skipped without Java here, a failure in CI (.ci/run installs it)."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install a Java runtime (.ci/run does)")
+        pytest.skip("no Java runtime (apt-get install default-jre-headless)")
 
 
 def _planted(path: Path) -> Path:
@@ -56,6 +67,7 @@ def _score(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("java")
 def test_spark_and_in_process_scores_are_identical_with_the_same_refused_rows(
     tmp_path: Path, trained: TrainResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -84,6 +96,7 @@ def test_spark_and_in_process_scores_are_identical_with_the_same_refused_rows(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("java")
 def test_spark_scores_one_file_without_reasons_as_in_process(
     tmp_path: Path, trained: TrainResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +139,7 @@ def _planted_small(tmp_path: Path, drop: str | None = None) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("java")
 def test_the_logged_pyfunc_scores_a_spark_dataframe_through_spark_udf(
     tmp_path: Path, config: TrainConfig, demo_csv: Path
 ) -> None:
