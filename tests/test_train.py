@@ -128,7 +128,8 @@ def test_champion_moves_only_for_a_model_at_least_as_good(
     pyfunc = mlflow.pyfunc.load_model(f"models:/declinerisk/{first.tracking.model_version}")
     offers = make_offers(rows=5, seed=3)[["offer_id", *first.manifest.feature_set.names]]
     predicted = pyfunc.predict(offers)
-    assert list(predicted.columns) == ["decline_probability"]
+    assert list(predicted.columns) == pyfunc.metadata.get_output_schema().input_names()
+    assert (predicted["status"] == "scored").all()
     assert predicted["decline_probability"].between(0, 1).all()
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from declinerisk.cli.app import DEFAULT_MODEL, MappingOption, ModelOption, _fail, app, user_errors
+from declinerisk.cli.app import MappingOption, app, user_errors
 
 
 @app.command("demo-data")
@@ -101,68 +101,6 @@ def train(
         no_tracking=no_tracking,
         allow_features=tuple(allow_feature or ()),
     )
-
-
-@app.command("score")
-@user_errors
-def score(
-    offers: Annotated[
-        Path, typer.Argument(help="CSV or Parquet file of open offers", show_default=False)
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(help="scored CSV to write; refused rows go beside it to <name>.errors.csv"),
-    ] = Path("out/scored.csv"),
-    model: ModelOption = DEFAULT_MODEL,
-    mapping: MappingOption = None,
-    playbook: Annotated[
-        Path | None,
-        typer.Option(
-            help="playbook TOML with your own wording; default: the shipped one",
-            show_default=False,
-        ),
-    ] = None,
-    no_reasons: Annotated[
-        bool, typer.Option("--no-reasons", help="probabilities and bands only (faster)")
-    ] = False,
-    show: Annotated[
-        int, typer.Option(min=0, help="print this many riskiest offers (0: none)")
-    ] = 10,
-) -> int:
-    """Score open offers from a file: probability, band, reasons and action per offer."""
-    from rich.console import Console
-
-    from declinerisk.artifacts.registry import load_reference
-    from declinerisk.cli import display
-    from declinerisk.data.mapping import load_mapping
-    from declinerisk.data.sources import count_rows, table_format
-    from declinerisk.explain.actions import load_playbook
-    from declinerisk.scoring.scorer import Scorer, score_file
-
-    if table_format(out) != "csv":
-        _fail(f"{out}: scored offers are written as CSV; name the file .csv")
-    total = count_rows(offers)  # also refuses a missing or unreadable input, before any work
-    scorer = Scorer(load_reference(model), load_playbook(playbook))
-    offers_mapping = load_mapping(mapping)
-    console = Console()
-    with display.progress(console) as bar:
-        task = bar.add_task(f"Scoring {offers}", total=total)
-        report = score_file(
-            scorer,
-            offers,
-            out,
-            offers_mapping,
-            reasons=not no_reasons,
-            keep_riskiest=show,
-            progress=lambda n: bar.advance(task, n),
-        )
-    console.print(display.score_summary(report, scorer.version), highlight=False, soft_wrap=True)
-    if show and len(report.riskiest):
-        table = display.riskiest_table(
-            report.riskiest, reasons=not no_reasons, no_signal=scorer.writer.playbook.no_signal
-        )
-        console.print(table)
-    return 0
 
 
 @app.command("report")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from declinerisk.cli import commands, events, privacy  # noqa: F401  (they register commands)
+from declinerisk.cli import commands, events, privacy, score  # noqa: F401  (they register commands)
 from declinerisk.cli.app import app, run_command, user_errors
 
 COMMAND_GROUP = "declinerisk.commands"

@@ -91,11 +91,14 @@ def validate_offers(
     source: str,
     purpose: Purpose,
     features: FeatureSet | None = None,
+    duplicates: bool = True,
 ) -> ValidatedOffers:
     """Type and check ``raw`` (an export as read, rows numbered from 1).
 
     For scoring, pass the model's ``features``: its core and extra columns are then required,
-    and optional signals the input lacks are scored as missing.
+    and optional signals the input lacks are scored as missing. Without ``duplicates``, a
+    repeated offer id is left to the caller, who sees more of the file than ``raw`` (a chunk
+    or a Spark batch) and names the id's first row in the whole file.
     """
     notes: list[str] = []
     if features is None:
@@ -130,7 +133,8 @@ def validate_offers(
         typed[name] = values
         problems.extend(_problems(renamed[name], bad, name))
     frame = pd.DataFrame(typed, index=renamed.index)
-    problems.extend(_duplicate_ids(frame))
+    if duplicates:
+        problems.extend(_duplicate_ids(frame))
     problems.sort(key=lambda p: (p.row, p.column))
     if features is None:
         features, notes = feature_set(list(frame.columns), mapping, frame)
@@ -284,10 +288,15 @@ def _duplicate_ids(frame: pd.DataFrame) -> list[RowProblem]:
             int(row),
             schema.ID_COLUMN,
             str(value),
-            f"duplicate offer_id (first seen at row {first_of[value]})",
+            duplicate_id(first_of[value]),
         )
         for row, value in ids[repeated].items()
     ]
+
+
+def duplicate_id(first_row: int) -> str:
+    """Why a repeated offer id is refused: the same words wherever the repeat is found."""
+    return f"duplicate offer_id (first seen at row {first_row})"
 
 
 def _shown(value: object) -> str:

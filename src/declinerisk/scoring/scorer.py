@@ -15,14 +15,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from declinerisk.artifacts.folder import LoadedModel, Manifest
 from declinerisk.data import schema
 from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
-from declinerisk.data.sources import iter_table, table_format
+from declinerisk.data.sources import iter_table
 from declinerisk.data.validation import ValidatedOffers, validate_offers
 from declinerisk.errors import RowProblem
 from declinerisk.explain.actions import Playbook, load_playbook
@@ -31,6 +29,8 @@ from declinerisk.scoring.kernel import Kernel, KernelResult
 from declinerisk.scoring.predictor import ModelInfo, ScoredOffer
 
 __all__ = ["ScoreReport", "ScoredOffer", "Scorer", "score_file"]
+from declinerisk.data.validation import duplicate_id
+from declinerisk.scoring.sinks import open_sink
 
 CHUNK_ROWS = 100_000
 ERROR_COLUMNS = ["row", "offer_id", "column", "value", "reason"]
@@ -107,8 +107,17 @@ class Scorer:
         ]
         return warnings
 
-    def validate(self, raw: pd.DataFrame, mapping: ColumnMapping, source: str) -> ValidatedOffers:
-        return validate_offers(raw, mapping, source=source, purpose="score", features=self.features)
+    def validate(
+        self, raw: pd.DataFrame, mapping: ColumnMapping, source: str, *, duplicates: bool = True
+    ) -> ValidatedOffers:
+        return validate_offers(
+            raw,
+            mapping,
+            source=source,
+            purpose="score",
+            features=self.features,
+            duplicates=duplicates,
+        )
 
     def score(self, offers: pd.DataFrame, *, reasons: bool = True) -> pd.DataFrame:
         """One row per offer: id, probability, band, (reasons, action, what-ifs,) version."""
@@ -171,27 +180,37 @@ def errors_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.errors.csv")
 
 
-class _SeenIds:
-    """Offer ids seen in earlier chunks, as sorted 64-bit hashes (8 bytes per row).
+class _FirstRows:
+    """The row where each offer id was first seen, over the chunks read so far.
 
-    A hash collision (odds about 1 in 10^12 at 5 million rows) would report a row as a
+    Ids are kept as sorted 64-bit hashes with their first rows (16 bytes per distinct id). A
+    hash collision (odds about 1 in 10^12 at 5 million rows) would report a row as a
     duplicate, never drop it silently.
     """
 
     def __init__(self) -> None:
-        self._seen = np.empty(0, dtype=np.uint64)
+        self._hashes = np.empty(0, dtype=np.uint64)
+        self._rows = np.empty(0, dtype=np.int64)
 
-    def repeated(self, ids: pd.Series) -> np.ndarray:
+    def first_rows(self, ids: pd.Series) -> np.ndarray:
+        """For each id (indexed by row number, in file order), the row it was first seen at:
+        its own row when it is new."""
         hashes = pd.util.hash_array(ids.astype(str).to_numpy())
-        found = np.searchsorted(self._seen, hashes)
-        earlier = (
-            (found < len(self._seen))
-            & (self._seen[np.minimum(found, len(self._seen) - 1)] == hashes)
-            if len(self._seen)
-            else np.zeros(len(hashes), dtype=bool)
-        )
-        self._seen = np.sort(np.concatenate([self._seen, hashes]), kind="stable")
-        return np.asarray(earlier)
+        rows = ids.index.to_numpy(dtype=np.int64)
+        first = rows.copy()
+        known = np.zeros(len(hashes), dtype=bool)
+        if len(self._hashes):
+            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+            known = self._hashes[at] == hashes
+            first[known] = self._rows[at[known]]
+        # np.unique's indices point at each new id's first occurrence in this chunk.
+        new, where, back = np.unique(hashes[~known], return_index=True, return_inverse=True)
+        first[~known] = rows[~known][where][back]
+        hashes_all = np.concatenate([self._hashes, new])
+        order = np.argsort(hashes_all, kind="stable")
+        self._hashes = hashes_all[order]
+        self._rows = np.concatenate([self._rows, rows[~known][where]])[order]
+        return np.asarray(first)
 
 
 def score_file(
@@ -205,19 +224,19 @@ def score_file(
     keep_riskiest: int = 10,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreReport:
-    """Score every row of ``source`` into ``output`` (CSV); refused rows go to the errors file."""
-    if table_format(output) != "csv":
-        raise ValueError("scored output is written as CSV")
+    """Score every row of ``source`` into ``output`` (CSV or Parquet); refused rows go to the
+    errors file (CSV)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     errors = errors_path(output)
-    seen = _SeenIds()
+    seen = _FirstRows()
     read = scored_rows = rejected = 0
     riskiest = pd.DataFrame()
-    sink = _CsvSink(output)
+    sink = open_sink(output)
     with errors.open("w", newline="") as err, contextlib.closing(sink):
         err.write(",".join(ERROR_COLUMNS) + "\n")
         for chunk in iter_table(source, chunk_rows):
-            validated = scorer.validate(chunk, mapping, str(source))
+            # Repeats are found over the whole file, so each names the id's first row.
+            validated = scorer.validate(chunk, mapping, str(source), duplicates=False)
             problems = validated.problems + _repeated_ids(validated, seen)
             bad = {p.row for p in problems}
             valid = validated.frame.drop(index=sorted(bad))
@@ -234,54 +253,14 @@ def score_file(
     return ScoreReport(read, scored_rows, rejected, output, errors, riskiest)
 
 
-class _CsvSink:
-    """Streams scored chunks into one CSV with pyarrow's writer (several times pandas' speed).
-
-    The schema is fixed by the first chunk, text columns as strings, so a later chunk whose
-    optional column happens to be all empty still writes under the same header.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._writer: pacsv.CSVWriter | None = None
-        self._schema: pa.Schema | None = None
-
-    def write(self, frame: pd.DataFrame) -> None:
-        if self._schema is None:
-            self._schema = pa.schema(
-                [
-                    pa.field(name, pa.float64() if frame[name].dtype.kind == "f" else pa.string())
-                    for name in frame.columns
-                ]
-            )
-            self._writer = pacsv.CSVWriter(str(self._path), self._schema)
-        table = pa.Table.from_pandas(
-            frame.astype({f.name: object for f in self._schema if f.type == pa.string()}),
-            schema=self._schema,
-            preserve_index=False,
-        )
-        assert self._writer is not None
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        else:
-            self._path.write_text("")
-
-
-def _repeated_ids(validated: ValidatedOffers, seen: _SeenIds) -> list[RowProblem]:
+def _repeated_ids(validated: ValidatedOffers, seen: _FirstRows) -> list[RowProblem]:
     ids = validated.frame[schema.ID_COLUMN]
-    present = ids.notna()
-    repeated = seen.repeated(ids[present])
+    present = ids[ids.notna()]
+    first = seen.first_rows(present)
+    repeated = first != present.index.to_numpy()
     return [
-        RowProblem(
-            int(row),
-            schema.ID_COLUMN,
-            str(value),
-            "duplicate offer_id (seen in an earlier part of the file)",
-        )
-        for row, value in ids[present][repeated].items()
+        RowProblem(int(row), schema.ID_COLUMN, str(value), duplicate_id(int(earlier)))
+        for (row, value), earlier in zip(present[repeated].items(), first[repeated], strict=True)
     ]
 
 

@@ -230,30 +230,38 @@ def _log_model(
         name="model",
         python_model=str(PYFUNC_CODE),
         artifacts={ARTIFACT_KEY: str(folder)},
-        signature=_signature(manifest.feature_set),
+        signature=_signature(manifest.feature_set, _output_columns(folder)),
         input_example=example,
         registered_model_name=registered,
         pip_requirements=[*requirements, "pydantic>=2.9,<3", "mlflow>=3.4,<4"],
     )
 
 
-def _signature(features: FeatureSet) -> Any:
-    """Offer id plus every feature, typed loosely on purpose.
+def _output_columns(folder: Path) -> list[tuple[str, str]]:
+    """The pyfunc's output columns for the model in ``folder`` (its levers name what-ifs)."""
+    from declinerisk.scoring.rows import row_columns
+    from declinerisk.scoring.scorer import Scorer
+
+    return list(row_columns(Scorer(load_model(folder))))
+
+
+def _signature(features: FeatureSet, outputs: list[tuple[str, str]]) -> Any:
+    """Offer id plus every feature, typed loosely on purpose; out, the declared score columns.
 
     MLflow refuses to widen JSON integers or booleans to doubles, so a strict numeric schema
     would reject ordinary requests; the pyfunc validates every value through the contract
-    instead. Optional signals may be left out.
+    instead. Optional signals may be left out. Every output column may be empty (a refused
+    row has no score; a scored one may have fewer than three reasons).
     """
     from mlflow.models import ModelSignature
     from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
-
-    from declinerisk.tracking.pyfunc import OUTPUT_COLUMN
 
     inputs: list[Any] = [ColSpec(DataType.string, schema.ID_COLUMN)] + [
         ColSpec(AnyType(), c.name, required=c.role is not Role.OPTIONAL)  # type: ignore[no-untyped-call]
         for c in features.columns
     ]
-    return ModelSignature(Schema(inputs), Schema([ColSpec(DataType.double, OUTPUT_COLUMN)]))
+    out: list[Any] = [ColSpec(DataType[kind], name, required=False) for name, kind in outputs]
+    return ModelSignature(Schema(inputs), Schema(out))
 
 
 def _choose_alias(

@@ -1,0 +1,89 @@
+"""Streaming scored chunks into one CSV or Parquet file with pyarrow's writers.
+
+The schema is fixed by the first chunk, text columns as strings, so a later chunk whose
+optional column happens to be all empty still writes under the same header and types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from declinerisk.data.sources import table_format
+
+
+class Sink(Protocol):
+    def write(self, frame: pd.DataFrame) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_sink(path: Path) -> Sink:
+    """A writer for ``path``, CSV or Parquet by its name."""
+    return _CsvSink(path) if table_format(path) == "csv" else _ParquetSink(path)
+
+
+def arrow_schema(frame: pd.DataFrame) -> pa.Schema:
+    """Floats as float64, everything else as text: the scored file's column types."""
+    return pa.schema(
+        [
+            pa.field(name, pa.float64() if frame[name].dtype.kind == "f" else pa.string())
+            for name in frame.columns
+        ]
+    )
+
+
+def arrow_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``frame`` under ``schema``, its text columns converted once (pyarrow's writer is several
+    times faster than pandas')."""
+    return pa.Table.from_pandas(
+        frame.astype({f.name: object for f in schema if f.type == pa.string()}),
+        schema=schema,
+        preserve_index=False,
+    )
+
+
+class _CsvSink:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._writer: pacsv.CSVWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._schema is None:
+            self._schema = arrow_schema(frame)
+            self._writer = pacsv.CSVWriter(str(self._path), self._schema)
+        assert self._writer is not None
+        self._writer.write_table(arrow_table(frame, self._schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        else:
+            self._path.write_text("")
+
+
+class _ParquetSink:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._schema is None:
+            self._schema = arrow_schema(frame)
+            self._writer = pq.ParquetWriter(str(self._path), self._schema)
+        assert self._writer is not None
+        self._writer.write_table(arrow_table(frame, self._schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        else:
+            # No chunk at all (an empty input): still a readable, empty Parquet file.
+            pq.write_table(pa.table({}), str(self._path))
