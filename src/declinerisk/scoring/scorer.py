@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 
 from declinerisk.artifacts.folder import LoadedModel, Manifest
 from declinerisk.data import schema
+from declinerisk.data.duplicates import SeenIds
 from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.sources import iter_table, table_format
@@ -107,8 +108,16 @@ class Scorer:
         ]
         return warnings
 
-    def validate(self, raw: pd.DataFrame, mapping: ColumnMapping, source: str) -> ValidatedOffers:
-        return validate_offers(raw, mapping, source=source, purpose="score", features=self.features)
+    def validate(
+        self,
+        raw: pd.DataFrame,
+        mapping: ColumnMapping,
+        source: str,
+        seen: SeenIds | None = None,
+    ) -> ValidatedOffers:
+        return validate_offers(
+            raw, mapping, source=source, purpose="score", features=self.features, seen=seen
+        )
 
     def score(self, offers: pd.DataFrame, *, reasons: bool = True) -> pd.DataFrame:
         """One row per offer: id, probability, band, (reasons, action, what-ifs,) version."""
@@ -171,29 +180,6 @@ def errors_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.errors.csv")
 
 
-class _SeenIds:
-    """Offer ids seen in earlier chunks, as sorted 64-bit hashes (8 bytes per row).
-
-    A hash collision (odds about 1 in 10^12 at 5 million rows) would report a row as a
-    duplicate, never drop it silently.
-    """
-
-    def __init__(self) -> None:
-        self._seen = np.empty(0, dtype=np.uint64)
-
-    def repeated(self, ids: pd.Series) -> np.ndarray:
-        hashes = pd.util.hash_array(ids.astype(str).to_numpy())
-        found = np.searchsorted(self._seen, hashes)
-        earlier = (
-            (found < len(self._seen))
-            & (self._seen[np.minimum(found, len(self._seen) - 1)] == hashes)
-            if len(self._seen)
-            else np.zeros(len(hashes), dtype=bool)
-        )
-        self._seen = np.sort(np.concatenate([self._seen, hashes]), kind="stable")
-        return np.asarray(earlier)
-
-
 def score_file(
     scorer: Scorer,
     source: Path,
@@ -210,15 +196,17 @@ def score_file(
         raise ValueError("scored output is written as CSV")
     output.parent.mkdir(parents=True, exist_ok=True)
     errors = errors_path(output)
-    seen = _SeenIds()
+    seen = SeenIds()
     read = scored_rows = rejected = 0
     riskiest = pd.DataFrame()
     sink = _CsvSink(output)
     with errors.open("w", newline="") as err, contextlib.closing(sink):
         err.write(",".join(ERROR_COLUMNS) + "\n")
         for chunk in iter_table(source, chunk_rows):
-            validated = scorer.validate(chunk, mapping, str(source))
-            problems = validated.problems + _repeated_ids(validated, seen)
+            # One ledger of ids for the whole file: a repeat is refused whichever chunk
+            # holds the first (duplicates.SeenIds, the request's too).
+            validated = scorer.validate(chunk, mapping, str(source), seen)
+            problems = validated.problems
             bad = {p.row for p in problems}
             valid = validated.frame.drop(index=sorted(bad))
             scored = scorer.score(valid, reasons=reasons)
@@ -268,21 +256,6 @@ class _CsvSink:
             self._writer.close()
         else:
             self._path.write_text("")
-
-
-def _repeated_ids(validated: ValidatedOffers, seen: _SeenIds) -> list[RowProblem]:
-    ids = validated.frame[schema.ID_COLUMN]
-    present = ids.notna()
-    repeated = seen.repeated(ids[present])
-    return [
-        RowProblem(
-            int(row),
-            schema.ID_COLUMN,
-            str(value),
-            "duplicate offer_id (seen in an earlier part of the file)",
-        )
-        for row, value in ids[present][repeated].items()
-    ]
 
 
 def _write_problems(handle: object, problems: list[RowProblem], offers: pd.DataFrame) -> None:
