@@ -41,7 +41,9 @@ class SeenIds:
         if not len(present):
             return []
         values, at = values[present], np.asarray(rows, dtype=np.int64)[present]
-        hashes = pd.util.hash_array(values.astype(str))
+        # Python strings in an object array: a fixed-width numpy string array would take the
+        # longest id's width for every row.
+        hashes = pd.util.hash_array(np.asarray([str(v) for v in values], dtype=object))
         unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
         first_row = at[first][inverse]
         repeated = first[inverse] != np.arange(len(hashes))
