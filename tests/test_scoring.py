@@ -56,7 +56,7 @@ def test_a_duplicate_in_a_later_chunk_is_reported(tmp_path: Path, scorer: Scorer
     errors = pd.read_csv(errors_path(tmp_path / "s.csv"))
     assert report.rows_scored + report.rows_rejected == 500
     assert list(errors["row"]) == [451]
-    assert "duplicate offer_id" in errors["reason"][0]
+    assert errors["reason"][0] == "duplicate offer_id (first seen at row 6)"
 
 
 def test_every_open_demo_offer_gets_a_band_true_reasons_an_action_and_what_ifs(

@@ -1,17 +1,22 @@
 """Request and response models. The offer model is built from the contract, field by field,
-so the service accepts exactly what the library validates: same names, types and ranges."""
+so the documented schema names what the library validates: same names, types and ranges.
+
+Offers are documented by :data:`OfferIn` but validated by the contract
+(:func:`declinerisk.data.records.validate_records`, what the file scorer's checks say in the
+same words), so a request's every problem is reported at once and never in pydantic's words.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, Strict, create_model
 
 from declinerisk.data import schema
+from declinerisk.data.records import EXTRA_LIMIT, TEXT_LIMIT
 from declinerisk.data.schema import Column, Kind, Role
 
-TEXT_LIMIT = 256
 EXAMPLE_OFFER: dict[str, Any] = {
     "offer_id": "req-2291-offer-1",
     "days_in_process": 34,
@@ -29,27 +34,8 @@ EXAMPLE_OFFER: dict[str, Any] = {
 }
 
 
-def _whole_number(value: Any) -> Any:
-    """``2.0`` becomes ``2`` (what pandas and many exporters write for whole numbers).
-
-    Anything else passes unchanged to strict validation: ``2.5``, ``"2"`` and ``true`` stay
-    refused.
-    """
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _id_text(value: Any) -> Any:
-    """An integer id (ATS ids often are) is kept as its decimal text; booleans are not ids."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-# What the API coerces, and nothing else (documented in the OpenAPI descriptions and README).
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-OfferId = Annotated[str, BeforeValidator(_id_text)]
+# What the API coerces, and nothing else (documented in the OpenAPI descriptions and README;
+# done by declinerisk.data.records).
 IsoDate = Annotated[date, Strict(False)]
 COERCIONS = (
     "Coerced, nothing else: `offer_id` may be an integer (kept as its decimal text); "
@@ -67,7 +53,7 @@ def _field(column: Column) -> tuple[Any, Any]:
         limits["le"] = column.maximum
     kinds: dict[Kind, Any] = {
         Kind.NUMBER: float,
-        Kind.INTEGER: WholeNumber,
+        Kind.INTEGER: int,
         Kind.BOOLEAN: bool,
         Kind.CATEGORY: str,
         Kind.DATE: IsoDate,
@@ -89,7 +75,7 @@ OfferIn = create_model(  # type: ignore[call-overload]
     "OfferIn",
     __base__=_Strict,
     offer_id=(
-        OfferId,
+        str,
         Field(
             min_length=1,
             max_length=TEXT_LIMIT,
@@ -104,7 +90,7 @@ OfferIn = create_model(  # type: ignore[call-overload]
         dict[str, float | str | None],
         Field(
             default_factory=dict,
-            max_length=50,
+            max_length=EXTRA_LIMIT,
             description="extra feature columns the model was trained with (from a mapping): "
             "numbers for numeric extras, text for categorical ones",
         ),
@@ -120,7 +106,8 @@ class ScoresRequest(_Strict):
         json_schema_extra={"examples": [{"offers": [EXAMPLE_OFFER]}], "description": COERCIONS},
     )
 
-    offers: list[OfferIn] = Field(min_length=1)  # type: ignore[valid-type]
+    # Documented as OfferIn, checked by the route through the contract (see the module note).
+    offers: Annotated[list[OfferIn], SkipValidation] = Field(min_length=1)  # type: ignore[valid-type]
 
 
 class ReasonOut(BaseModel):

@@ -130,14 +130,38 @@ def test_malformed_json_is_reported_on_the_body_with_its_position(
 
 
 def test_repeated_offer_ids_are_named_by_position_not_value(fake_client: TestClient) -> None:
+    # The file scorer's words: rows count offers from 1 in request order (offers.0 is row 1).
     body = {"offers": [offer("Jane-1"), offer("x"), offer("Jane-1"), offer("Jane-1")]}
     response = fake_client.post("/v1/scores", json=body, headers=AUTH)
     details = _error(response, 422)["details"]
     assert details == [
-        {"field": "offers.2.offer_id", "message": "duplicates offers.0.offer_id"},
-        {"field": "offers.3.offer_id", "message": "duplicates offers.0.offer_id"},
+        {"field": "offers.2.offer_id", "message": "duplicate offer_id (first seen at row 1)"},
+        {"field": "offers.3.offer_id", "message": "duplicate offer_id (first seen at row 1)"},
     ]
     assert "Jane" not in response.text
+
+
+def test_every_problem_of_a_request_is_refused_at_once_in_the_contracts_words(
+    fake_client: TestClient,
+) -> None:
+    body = {
+        "offers": [
+            offer("a", counteroffer_expected="perhaps"),
+            offer("b", days_in_process=900, contacts_per_week="lots"),
+            offer("a", competing_offers=2.5),
+            offer(None, interview_experience=9),  # type: ignore[arg-type]
+        ]
+    }
+    details = _error(fake_client.post("/v1/scores", json=body, headers=AUTH), 422)["details"]
+    assert details == [
+        {"field": "offers.0.counteroffer_expected", "message": "not a yes/no value"},
+        {"field": "offers.1.contacts_per_week", "message": "not a number"},
+        {"field": "offers.1.days_in_process", "message": "must be between 0 and 730"},
+        {"field": "offers.2.competing_offers", "message": "must be a whole number"},
+        {"field": "offers.2.offer_id", "message": "duplicate offer_id (first seen at row 1)"},
+        {"field": "offers.3.interview_experience", "message": "must be between 1 and 5"},
+        {"field": "offers.3.offer_id", "message": "offer_id is missing"},
+    ]
 
 
 def test_liveness_says_only_what_is_true(fake_client: TestClient) -> None:

@@ -12,9 +12,9 @@ import orjson
 from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
-from declinerisk.data import schema
 from declinerisk.data.features import FeatureSet
-from declinerisk.data.validation import record_problems
+from declinerisk.data.records import validate_records
+from declinerisk.errors import RowProblem
 from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.recorder import score_rows
 from declinerisk_service.auth import ScoreScope
@@ -22,7 +22,6 @@ from declinerisk_service.deps import PredictorDep, RuntimeDep, SettingsDep
 from declinerisk_service.schemas import ScoresRequest, ScoresResponse
 
 router = APIRouter(prefix="/v1", tags=["scores"])
-CONTRACT_NAMES = frozenset(schema.COLUMNS_BY_NAME)
 
 
 @router.post("/scores", response_model=ScoresResponse)
@@ -38,10 +37,12 @@ async def score_offers(
     Coerced, nothing else: an integer `offer_id` (kept as text), an ISO 8601 `offer_date`
     string, and integral floats (`2.0`) for whole-number fields. `extra` holds the columns a
     model trained through a mapping takes: numbers for numeric ones, text for categories.
+
+    A refused request is refused whole, naming every problem of every offer at once, in the
+    words of `declinerisk score`'s errors file; rows in messages count offers from 1 in
+    request order (`offers[0]` is row 1).
     """
-    _check_batch(request, settings.max_offers_per_request)
-    records = [_record(offer) for offer in request.offers]
-    _check_inputs(request, records, predictor.features)
+    records = _validated(request.offers, settings.max_offers_per_request, predictor.features)
     # Scoring is CPU work: it runs in the app's small scoring pool, never on the event loop.
     # A pool sized to the cores queues bursts instead of letting dozens of threads fight
     # over the GIL, which keeps the latency tail short.
@@ -61,58 +62,32 @@ async def score_offers(
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-def _check_batch(request: ScoresRequest, limit: int) -> None:
-    if len(request.offers) > limit:
-        raise _invalid(("offers", f"at most {limit} offers per request, got {len(request.offers)}"))
-    offers: list[Any] = request.offers  # OfferIn is built from the contract at import
-    for i, offer in enumerate(offers):
-        shadowed = sorted(set(offer.extra) & CONTRACT_NAMES)
-        if shadowed:
-            raise _invalid((f"offers.{i}.extra", f"extra keys repeat contract fields: {shadowed}"))
-    first: dict[str, int] = {}
-    repeats: list[tuple[str, str]] = []
-    for i, offer in enumerate(offers):
-        seen = first.setdefault(offer.offer_id, i)
-        if seen != i:
-            # Positions only: an error body never repeats a submitted value, ids included.
-            repeats.append((f"offers.{i}.offer_id", f"duplicates offers.{seen}.offer_id"))
-    if repeats:
-        raise _invalid(*repeats)
+def _validated(offers: object, limit: int, features: FeatureSet) -> list[dict[str, Any]]:
+    """The offers typed by the contract's validation (the file scorer's), or one 422 naming
+    every problem. The request model documents the offers but leaves them to the contract."""
+    if not isinstance(offers, list) or not offers:
+        raise _invalid((("offers",), "must be a list of at least one offer"))
+    if len(offers) > limit:
+        raise _invalid((("offers",), f"at most {limit} offers per request, got {len(offers)}"))
+    validated = validate_records(offers, features)
+    if validated.problems:
+        raise _invalid(*((_location(p), p.reason) for p in validated.problems))
+    return validated.records
 
 
-def _check_inputs(
-    request: ScoresRequest, records: list[dict[str, Any]], features: FeatureSet
-) -> None:
-    """Every input typed as the served model takes it, extras included (their types are the
-    model's): a wrong type is a 422 naming the field, never a scorer's exception."""
-    offers: list[Any] = request.offers
-    known = set(features.names)
-    problems = [
-        (f"offers.{i}.extra.{name}", "not an input of the model being served")
-        for i, offer in enumerate(offers)
-        for name in sorted(set(offer.extra) - known)
-    ]
-    extras = {c.name for c in features.columns if c.role is schema.Role.EXTRA}
-    for p in record_problems(records, features):
-        path = f"extra.{p.column}" if p.column in extras else p.column
-        problems.append((f"offers.{p.row - 1}.{path}", p.reason))
-    if problems:
-        raise _invalid(*problems)
+def _location(problem: RowProblem) -> tuple[str | int, ...]:
+    """``offers.<index>.<field>``, extras as ``extra.<name>`` (a name may hold a dot)."""
+    path = problem.column.split(".", 1) if problem.column else []
+    return ("offers", problem.row - 1, *path)
 
 
-def _invalid(*problems: tuple[str, str]) -> RequestValidationError:
+def _invalid(*problems: tuple[tuple[str | int, ...], str]) -> RequestValidationError:
     return RequestValidationError(
         [
-            {"type": "value_error", "loc": ("body", field), "msg": message, "input": None}
-            for field, message in problems
+            {"type": "value_error", "loc": ("body", *loc), "msg": message, "input": None}
+            for loc, message in problems
         ]
     )
-
-
-def _record(offer: Any) -> dict[str, Any]:
-    record: dict[str, Any] = offer.model_dump(exclude={"extra"}, mode="json")
-    record.update(offer.extra)
-    return record
 
 
 def _store_rows(

@@ -7,15 +7,15 @@ rows named in them are dropped (and says how many).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from declinerisk.data import schema
+from declinerisk.data import refusals, schema
+from declinerisk.data.duplicates import SeenIds
 from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.schema import Column, Kind
@@ -91,14 +91,16 @@ def validate_offers(
     source: str,
     purpose: Purpose,
     features: FeatureSet | None = None,
+    seen: SeenIds | None = None,
     duplicates: bool = True,
 ) -> ValidatedOffers:
     """Type and check ``raw`` (an export as read, rows numbered from 1).
 
     For scoring, pass the model's ``features``: its core and extra columns are then required,
-    and optional signals the input lacks are scored as missing. Without ``duplicates``, a
-    repeated offer id is left to the caller, who sees more of the file than ``raw`` (a chunk
-    or a Spark batch) and names the id's first row in the whole file.
+    and optional signals the input lacks are scored as missing. A file read in chunks passes
+    one ``seen`` for all of them, so an id repeated from an earlier chunk is refused too.
+    Without ``duplicates``, a repeated offer id is left to the caller (a Spark batch sees only
+    part of the file; the Spark job finds repeats over the whole file).
     """
     notes: list[str] = []
     if features is None:
@@ -134,7 +136,8 @@ def validate_offers(
         problems.extend(_problems(renamed[name], bad, name))
     frame = pd.DataFrame(typed, index=renamed.index)
     if duplicates:
-        problems.extend(_duplicate_ids(frame))
+        ids = frame[schema.ID_COLUMN]
+        problems.extend((seen or SeenIds()).repeats(ids.to_numpy(), ids.index.to_numpy()))
     problems.sort(key=lambda p: (p.row, p.column))
     if features is None:
         features, notes = feature_set(list(frame.columns), mapping, frame)
@@ -169,7 +172,7 @@ def _parse(
     text = _text(values)
     reasons = _reasons(values.index)
     if col.kind is Kind.ID:
-        reasons[text.isna().to_numpy()] = "offer_id is missing"
+        reasons[text.isna().to_numpy()] = refusals.ID_MISSING
     return text, reasons
 
 
@@ -214,17 +217,17 @@ def _parse_number(col: Column, values: pd.Series) -> tuple[pd.Series, _Reasons]:
         values = values.astype(float)
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     reasons = _reasons(values.index)
-    reasons[(given & numbers.isna()).to_numpy()] = "not a number"
+    reasons[(given & numbers.isna()).to_numpy()] = refusals.NOT_A_NUMBER
     finite = np.isfinite(numbers.to_numpy())
-    reasons[(numbers.notna().to_numpy() & ~finite)] = "not a finite number"
+    reasons[(numbers.notna().to_numpy() & ~finite)] = refusals.NOT_FINITE
     ok = numbers.notna().to_numpy() & finite
     if col.minimum is not None:
-        reasons[ok & (numbers.to_numpy() < col.minimum)] = f"must be {col.range_text()}"
+        reasons[ok & (numbers.to_numpy() < col.minimum)] = refusals.out_of_range(col)
     if col.maximum is not None:
-        reasons[ok & (numbers.to_numpy() > col.maximum)] = f"must be {col.range_text()}"
+        reasons[ok & (numbers.to_numpy() > col.maximum)] = refusals.out_of_range(col)
     if col.kind is Kind.INTEGER:
         fractional = ok & (np.floor(numbers.to_numpy()) != numbers.to_numpy())
-        reasons[fractional] = "must be a whole number"
+        reasons[fractional] = refusals.NOT_WHOLE
     return numbers.where(reasons.ok, np.nan), reasons
 
 
@@ -233,7 +236,7 @@ def _parse_boolean(values: pd.Series) -> tuple[pd.Series, _Reasons]:
     table = np.asarray([*(_truth(u) for u in uniques), np.nan], dtype=float)
     result = pd.Series(table[codes], index=values.index, dtype=float)
     reasons = _reasons(values.index)
-    reasons[(values.notna() & result.isna()).to_numpy()] = "not a yes/no value"
+    reasons[(values.notna() & result.isna()).to_numpy()] = refusals.NOT_YES_NO
     return result, reasons
 
 
@@ -249,9 +252,7 @@ def _parse_date(
 ) -> tuple[pd.Series, _Reasons]:
     dates = pd.to_datetime(values, format=date_format or "ISO8601", errors="coerce")
     reasons = _reasons(values.index)
-    reasons[(values.notna() & dates.isna()).to_numpy()] = (
-        f"not a date (expected {date_format or 'YYYY-MM-DD'})"
-    )
+    reasons[(values.notna() & dates.isna()).to_numpy()] = refusals.not_a_date(date_format)
     if purpose == "train":
         reasons[values.isna().to_numpy()] = "offer_date is missing"
     return dates, reasons
@@ -276,67 +277,5 @@ def _problems(raw: pd.Series, reasons: _Reasons, column: str) -> list[RowProblem
     ]
 
 
-def _duplicate_ids(frame: pd.DataFrame) -> list[RowProblem]:
-    ids = frame[schema.ID_COLUMN]
-    repeated = ids.notna() & ids.duplicated(keep="first")
-    if not repeated.any():
-        return []
-    first_row = ids[ids.notna()].reset_index().drop_duplicates(schema.ID_COLUMN)
-    first_of = dict(zip(first_row[schema.ID_COLUMN], first_row["row"], strict=True))
-    return [
-        RowProblem(
-            int(row),
-            schema.ID_COLUMN,
-            str(value),
-            duplicate_id(first_of[value]),
-        )
-        for row, value in ids[repeated].items()
-    ]
-
-
-def duplicate_id(first_row: int) -> str:
-    """Why a repeated offer id is refused: the same words wherever the repeat is found."""
-    return f"duplicate offer_id (first seen at row {first_row})"
-
-
 def _shown(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-
-
-def record_problems(records: Sequence[Mapping[str, Any]], features: FeatureSet) -> list[RowProblem]:
-    """Type problems of plain records (the service's offers) against a model's inputs.
-
-    The service's request model types the contract's own fields; a model trained through a
-    mapping also takes extra columns, whose types only the model knows. This checks every
-    input the model takes, so no scorer ever meets a wrongly typed value: numbers (not
-    booleans, finite, within range) for numeric columns, text for categories. Row numbers
-    count from 1; values are never quoted (records come from requests).
-    """
-    problems: list[RowProblem] = []
-    for row, record in enumerate(records, start=1):
-        for col in features.columns:
-            value = record.get(col.name)
-            if value is None:
-                continue
-            reason = _record_value_problem(col, value)
-            if reason:
-                problems.append(RowProblem(row, col.name, "", reason))
-    return problems
-
-
-def _record_value_problem(col: Column, value: object) -> str:
-    if col.kind is Kind.BOOLEAN:
-        return "" if isinstance(value, bool) else "must be true or false"
-    if col.kind in (Kind.NUMBER, Kind.INTEGER):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "must be a number"
-        if isinstance(value, float) and not math.isfinite(value):
-            return "must be a finite number"
-        if col.kind is Kind.INTEGER and isinstance(value, float) and not value.is_integer():
-            return "must be a whole number"
-        too_low = col.minimum is not None and value < col.minimum
-        too_high = col.maximum is not None and value > col.maximum
-        return f"must be {col.range_text()}" if too_low or too_high else ""
-    if col.kind is Kind.CATEGORY:
-        return "" if isinstance(value, str) else "must be text"
-    return ""

@@ -18,6 +18,7 @@ import pandas as pd
 
 from declinerisk.artifacts.folder import LoadedModel, Manifest
 from declinerisk.data import schema
+from declinerisk.data.duplicates import SeenIds
 from declinerisk.data.features import FeatureSet
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.sources import iter_table
@@ -29,7 +30,6 @@ from declinerisk.scoring.kernel import Kernel, KernelResult
 from declinerisk.scoring.predictor import ModelInfo, ScoredOffer
 
 __all__ = ["ScoreReport", "ScoredOffer", "Scorer", "score_file"]
-from declinerisk.data.validation import duplicate_id
 from declinerisk.scoring.sinks import open_sink
 
 CHUNK_ROWS = 100_000
@@ -108,7 +108,13 @@ class Scorer:
         return warnings
 
     def validate(
-        self, raw: pd.DataFrame, mapping: ColumnMapping, source: str, *, duplicates: bool = True
+        self,
+        raw: pd.DataFrame,
+        mapping: ColumnMapping,
+        source: str,
+        seen: SeenIds | None = None,
+        *,
+        duplicates: bool = True,
     ) -> ValidatedOffers:
         return validate_offers(
             raw,
@@ -116,6 +122,7 @@ class Scorer:
             source=source,
             purpose="score",
             features=self.features,
+            seen=seen,
             duplicates=duplicates,
         )
 
@@ -180,39 +187,6 @@ def errors_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.errors.csv")
 
 
-class _FirstRows:
-    """The row where each offer id was first seen, over the chunks read so far.
-
-    Ids are kept as sorted 64-bit hashes with their first rows (16 bytes per distinct id). A
-    hash collision (odds about 1 in 10^12 at 5 million rows) would report a row as a
-    duplicate, never drop it silently.
-    """
-
-    def __init__(self) -> None:
-        self._hashes = np.empty(0, dtype=np.uint64)
-        self._rows = np.empty(0, dtype=np.int64)
-
-    def first_rows(self, ids: pd.Series) -> np.ndarray:
-        """For each id (indexed by row number, in file order), the row it was first seen at:
-        its own row when it is new."""
-        hashes = pd.util.hash_array(ids.astype(str).to_numpy())
-        rows = ids.index.to_numpy(dtype=np.int64)
-        first = rows.copy()
-        known = np.zeros(len(hashes), dtype=bool)
-        if len(self._hashes):
-            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
-            known = self._hashes[at] == hashes
-            first[known] = self._rows[at[known]]
-        # np.unique's indices point at each new id's first occurrence in this chunk.
-        new, where, back = np.unique(hashes[~known], return_index=True, return_inverse=True)
-        first[~known] = rows[~known][where][back]
-        hashes_all = np.concatenate([self._hashes, new])
-        order = np.argsort(hashes_all, kind="stable")
-        self._hashes = hashes_all[order]
-        self._rows = np.concatenate([self._rows, rows[~known][where]])[order]
-        return np.asarray(first)
-
-
 def score_file(
     scorer: Scorer,
     source: Path,
@@ -228,16 +202,17 @@ def score_file(
     errors file (CSV)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     errors = errors_path(output)
-    seen = _FirstRows()
+    seen = SeenIds()
     read = scored_rows = rejected = 0
     riskiest = pd.DataFrame()
     sink = open_sink(output)
     with errors.open("w", newline="") as err, contextlib.closing(sink):
         err.write(",".join(ERROR_COLUMNS) + "\n")
         for chunk in iter_table(source, chunk_rows):
-            # Repeats are found over the whole file, so each names the id's first row.
-            validated = scorer.validate(chunk, mapping, str(source), duplicates=False)
-            problems = validated.problems + _repeated_ids(validated, seen)
+            # One ledger of ids for the whole file: a repeat is refused whichever chunk
+            # holds the first (duplicates.SeenIds, the request's too).
+            validated = scorer.validate(chunk, mapping, str(source), seen)
+            problems = validated.problems
             bad = {p.row for p in problems}
             valid = validated.frame.drop(index=sorted(bad))
             scored = scorer.score(valid, reasons=reasons)
@@ -251,17 +226,6 @@ def score_file(
             if progress:
                 progress(len(chunk))
     return ScoreReport(read, scored_rows, rejected, output, errors, riskiest)
-
-
-def _repeated_ids(validated: ValidatedOffers, seen: _FirstRows) -> list[RowProblem]:
-    ids = validated.frame[schema.ID_COLUMN]
-    present = ids[ids.notna()]
-    first = seen.first_rows(present)
-    repeated = first != present.index.to_numpy()
-    return [
-        RowProblem(int(row), schema.ID_COLUMN, str(value), duplicate_id(int(earlier)))
-        for (row, value), earlier in zip(present[repeated].items(), first[repeated], strict=True)
-    ]
 
 
 def _write_problems(handle: object, problems: list[RowProblem], offers: pd.DataFrame) -> None:

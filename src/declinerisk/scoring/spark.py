@@ -34,8 +34,8 @@ from declinerisk.artifacts.folder import load_model
 from declinerisk.artifacts.registry import download_model_folder, is_mlflow_uri
 from declinerisk.data import schema
 from declinerisk.data.mapping import ColumnMapping
+from declinerisk.data.refusals import duplicate_id
 from declinerisk.data.sources import count_rows, table_format
-from declinerisk.data.validation import duplicate_id
 from declinerisk.errors import SchemaError
 from declinerisk.explain.actions import Playbook, load_playbook
 from declinerisk.scoring.rows import score_batch, scored_columns

@@ -1,0 +1,65 @@
+"""Offers sent as JSON records: typed and refused by the contract, in the file scorer's words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from declinerisk.data.duplicates import SeenIds
+from declinerisk.data.records import validate_records
+from tests.service.conftest import CONTRACT_FEATURES, offer
+
+
+def test_one_ledger_names_the_first_row_of_an_id_across_calls() -> None:
+    seen = SeenIds()
+    first = seen.repeats(["a", "b", None, "a", float("nan"), "c"], [1, 2, 3, 4, 5, 6])
+    later = seen.repeats(["c", "d", "b", "d"], [7, 8, 9, 10])
+    assert [(p.row, p.reason) for p in first] == [(4, "duplicate offer_id (first seen at row 1)")]
+    assert [(p.row, p.reason) for p in later] == [
+        (7, "duplicate offer_id (first seen at row 6)"),
+        (9, "duplicate offer_id (first seen at row 2)"),
+        (10, "duplicate offer_id (first seen at row 8)"),
+    ]
+
+
+def test_valid_records_are_typed_as_a_files_rows_are() -> None:
+    given = offer(" 12 ", competing_offers=2.0, department="  sales ", source="   ")
+    (record,) = validate_records([given], CONTRACT_FEATURES).records
+    assert record["offer_id"] == "12"
+    assert record["competing_offers"] == 2 and isinstance(record["competing_offers"], int)
+    assert record["department"] == "sales" and record["source"] is None
+    assert record["counteroffer_expected"] is None  # not sent: missing, as an empty cell
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "reason"),
+    [
+        ({"days_in_process": "5"}, "days_in_process", "not a number"),
+        ({"days_in_process": True}, "days_in_process", "not a number"),
+        ({"comp_delta_pct": float("inf")}, "comp_delta_pct", "not a finite number"),
+        ({"competing_offers": 30.5}, "competing_offers", "must be a whole number"),
+        ({"competing_offers": 10**400}, "competing_offers", "must be between 0 and 20"),
+        ({"requires_relocation": "yes"}, "requires_relocation", "not a yes/no value"),
+        ({"department": 3}, "department", "must be text"),
+        ({"offer_id": "  "}, "offer_id", "offer_id is missing"),
+        ({"offer_date": "01/07/2026"}, "offer_date", "not a date (expected YYYY-MM-DD)"),
+        ({"days_in_proces": 3}, "days_in_proces", "not a field of the offer contract"),
+        ({"extra": {"office": "x"}}, "extra.office", "not an input of the model being served"),
+    ],
+)
+def test_each_refusal_names_its_column_and_the_contracts_reason(
+    change: dict[str, Any], column: str, reason: str
+) -> None:
+    problems = validate_records([offer(**change)], CONTRACT_FEATURES).problems
+    assert [(p.row, p.column, p.reason, p.value) for p in problems] == [(1, column, reason, "")]
+
+
+def test_an_absent_core_signal_and_a_non_object_are_refused_with_the_rest() -> None:
+    body = offer("b")
+    del body["days_in_process"]
+    problems = validate_records([offer("a"), body, "not an offer"], CONTRACT_FEATURES).problems
+    assert [(p.row, p.column, p.reason) for p in problems] == [
+        (2, "days_in_process", "required (null when unknown)"),
+        (3, "", "must be an object"),
+    ]
