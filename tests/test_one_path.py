@@ -1,12 +1,12 @@
 """One path: the same open offers give the same scores and the same refusals however they come.
 
 1,000 demo open offers, a few dozen made invalid in different ways, go through the service
-(``POST /v1/scores``, all in one request, so its rows are the file's: ``offers[0]`` is row 1)
-and the file scorer (in chunks of 128 rows, so some duplicate ids repeat an earlier chunk's).
-Each path returns an :class:`Outcome`; every path must agree with the API exactly: the same
-probabilities, bands, reasons (sentences and effects), actions and what-ifs, and the same
-refusals (rows, columns, messages). A third path (the MLflow pyfunc) is one more function
-returning an Outcome, added to ``PATHS``.
+(``POST /v1/scores``, all in one request, so its rows are the file's: ``offers[0]`` is row 1),
+the file scorer (in chunks of 128 rows, so some duplicate ids repeat an earlier chunk's) and
+the MLflow pyfunc (one ``predict`` call, as MLflow loads it). Each path returns an
+:class:`Outcome`; every path must agree with the API exactly: the same probabilities, bands,
+reasons (sentences and effects), actions and what-ifs, and the same refusals (rows, columns,
+messages).
 """
 
 from __future__ import annotations
@@ -14,21 +14,24 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk.artifacts.folder import load_model
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
+from declinerisk.scoring.rows import REFUSAL, SCORED, STATUS
 from declinerisk.scoring.scorer import Scorer, errors_path, score_file
 from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
 from tests.service.conftest import AUTH, settings_for
+from tests.test_pyfunc import loaded_pyfunc
 
 OFFERS = 1_000
 CHUNK_ROWS = 128  # the file scorer's chunks: duplicates below span them
@@ -140,33 +143,49 @@ def through_the_file_scorer(
     position_of = {}  # scored rows carry ids; valid ids are unique, so they map back
     for position, o in enumerate(offers):
         position_of.setdefault(str(o["offer_id"]), position)
-    scores = {}
     with output.open() as handle:
-        for row in csv.DictReader(handle):
-            ranks = [k for k in (1, 2, 3) if row[f"reason_{k}_sentence"]]
-            what_ifs = {
-                (name.removeprefix("what_if_"), float(value))
-                for name, value in row.items()
-                if name.startswith("what_if_") and value
-            }
-            scores[position_of[row["offer_id"]]] = Scored(
-                float(row["decline_probability"]),
-                row["risk_band"],
-                tuple(
-                    (row[f"reason_{k}_sentence"], float(row[f"reason_{k}_effect"])) for k in ranks
-                ),
-                row["action"],
-                frozenset(what_ifs),
-            )
+        scores = {position_of[row["offer_id"]]: _scored(row) for row in csv.DictReader(handle)}
     with errors_path(output).open() as handle:
         refused = {(int(r["row"]) - 1, r["column"], r["reason"]) for r in csv.DictReader(handle)}
     return Outcome(scores, refused)
 
 
+def through_the_pyfunc(offers: list[dict[str, Any]], trained: TrainResult, _: Path) -> Outcome:
+    """One ``predict`` call of the pyfunc as MLflow loads it: a row per offer, scored or refused
+    (``refusal``: "column: message; column: message")."""
+    predicted = loaded_pyfunc(trained).predict(None, pd.DataFrame(offers, columns=INPUTS))
+    scores, refused = {}, set()
+    for position, row in enumerate(predicted.to_dict("records")):
+        if row[STATUS] == SCORED:
+            scores[position] = _scored(row)
+            continue
+        for said in row[REFUSAL].split("; "):
+            column, message = said.split(": ", 1)
+            refused.add((position, column, message))
+    return Outcome(scores, refused)
+
+
+def _scored(row: Mapping[str, Any]) -> Scored:
+    """A scored row of the file scorer's columns (CSV text or the pyfunc's values)."""
+    ranks = [k for k in (1, 2, 3) if row[f"reason_{k}_sentence"]]
+    what_ifs = {
+        (name.removeprefix("what_if_"), float(value))
+        for name, value in row.items()
+        if name.startswith("what_if_") and value != "" and value == value  # NaN: no what-if
+    }
+    return Scored(
+        float(row["decline_probability"]),
+        row["risk_band"],
+        tuple((row[f"reason_{k}_sentence"], float(row[f"reason_{k}_effect"])) for k in ranks),
+        row["action"],
+        frozenset(what_ifs),
+    )
+
+
 PATHS: dict[str, Callable[[list[dict[str, Any]], TrainResult, Path], Outcome]] = {
     "api": through_the_api,
     "file": through_the_file_scorer,
-    # "pyfunc": through_the_pyfunc,  <- the MLflow pyfunc, once it returns the full score
+    "pyfunc": through_the_pyfunc,
 }
 
 

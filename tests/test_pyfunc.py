@@ -36,7 +36,7 @@ def _planted(rows: int, seed: int) -> pd.DataFrame:
     frame.loc[7, "days_in_process"] = -4
     frame.loc[7, "competing_offers"] = 2.5
     frame.loc[11, "offer_id"] = None
-    frame.loc[12, "offer_id"] = frame.loc[13, "offer_id"]  # repeats are a file's concern
+    frame.loc[13, "offer_id"] = frame.loc[12, "offer_id"]  # refused within one call, as the API
     return frame
 
 
@@ -48,12 +48,13 @@ def test_pyfunc_rows_equal_the_kernels_for_valid_and_invalid_rows(
 
     scorer = Scorer(load_model(trained.folder))
     numbered = offers.set_axis(pd.RangeIndex(1, len(offers) + 1, name="row"))
-    validated = scorer.validate(numbered, ColumnMapping(), "request", duplicates=False)
+    validated = scorer.validate(numbered, ColumnMapping(), "request")
     expected = scorer.score(validated.valid())
     assert list(predicted.columns) == [name for name, _ in row_columns(scorer)]
     assert len(predicted) == len(offers)
     refused = predicted[STATUS] == REFUSED
-    assert np.flatnonzero(refused).tolist() == [3, 7, 11]
+    assert np.flatnonzero(refused).tolist() == [3, 7, 11, 13]
+    assert predicted.loc[13, REFUSAL] == "offer_id: duplicate offer_id (first seen at row 13)"
     assert predicted.loc[7, REFUSAL] == (
         "competing_offers: must be a whole number; days_in_process: must be between 0 and 730"
     )
@@ -62,7 +63,7 @@ def test_pyfunc_rows_equal_the_kernels_for_valid_and_invalid_rows(
 
     scored = predicted[predicted[STATUS] == SCORED].reset_index(drop=True)
     expected = expected.reset_index(drop=True)
-    assert len(scored) == len(expected) == len(offers) - 3
+    assert len(scored) == len(expected) == len(offers) - 4
     for name in expected.columns:
         if expected[name].dtype.kind == "f":
             np.testing.assert_array_equal(scored[name].to_numpy(), expected[name].to_numpy())

@@ -74,10 +74,13 @@ def score_batch(
     source: str,
     reasons: bool = True,
     refuse: Collection[int] = (),
+    duplicates: bool = False,
 ) -> BatchScores:
     """Validate ``raw`` (index = row numbers) and score its valid rows, less ``refuse`` (rows
-    the caller refuses for reasons of its own, such as repeated ids)."""
-    validated = scorer.validate(raw, mapping, source, duplicates=False)
+    the caller refuses for reasons of its own, such as ids repeated across Spark batches).
+    With ``duplicates``, ids repeated within ``raw`` are refused here (one pyfunc call is one
+    request, as ``POST /v1/scores`` refuses repeats within a request)."""
+    validated = scorer.validate(raw, mapping, source, duplicates=duplicates)
     refused = sorted({p.row for p in validated.problems}.union(refuse))
     scored = scorer.score(validated.frame.drop(index=refused), reasons=reasons)
     return BatchScores(validated, scored)

@@ -39,5 +39,5 @@ class DeclineRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-de
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         offers = pd.DataFrame(model_input).reset_index(drop=True)
         offers.index = pd.RangeIndex(1, len(offers) + 1, name="row")
-        batch = score_batch(self._scorer, offers, ColumnMapping(), source=SOURCE)
+        batch = score_batch(self._scorer, offers, ColumnMapping(), source=SOURCE, duplicates=True)
         return one_row_each(self._scorer, batch, self._columns)
