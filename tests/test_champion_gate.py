@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from declinerisk.tracking.runs import CHALLENGER, CHAMPION, decide_alias, pr_auc_difference
+from declinerisk.tracking.champion_gate import CHALLENGER, CHAMPION, decide_alias, pr_auc_difference
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 from declinerisk.artifacts.folder import LATEST, load_model
 from declinerisk.data.mapping import ColumnMapping, Signals
 from declinerisk.errors import InvalidRowsError
-from declinerisk.tracking.runs import CHALLENGER, CHAMPION, decide_alias
+from declinerisk.tracking.champion_gate import CHALLENGER, CHAMPION, decide_alias
 from declinerisk.train.config import EbmSettings, TrainConfig
 from declinerisk.train.progress import Kind, ProgressEvent
 from declinerisk.train.run import STEPS, TrainResult, run
