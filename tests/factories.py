@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from declinerisk.data.sources import write_table
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.train.config import TrainConfig
+from declinerisk.train.run import TrainResult
+
+if TYPE_CHECKING:
+    from declinerisk.tracking.pyfunc import DeclineRiskPyfunc
 
 # Commands under test read it with --config; run() calls get the same settings.
 FAST_CONFIG_FILE = Path(__file__).with_name("fast_config.toml")
@@ -49,3 +54,12 @@ def typical_offer(summary: dict[str, dict[str, Any]], **overrides: Any) -> pd.Da
     row.update({name: entry["typical"] for name, entry in summary.items()})
     row.update(overrides)
     return pd.DataFrame([row], index=pd.RangeIndex(1, 2, name="row"))
+
+
+def loaded_pyfunc(trained: TrainResult) -> DeclineRiskPyfunc:
+    """The pyfunc as MLflow loads it, on the trained model folder."""
+    from declinerisk.tracking.pyfunc import ARTIFACT_KEY, DeclineRiskPyfunc  # imports MLflow
+
+    model = DeclineRiskPyfunc()
+    model.load_context(SimpleNamespace(artifacts={ARTIFACT_KEY: str(trained.folder)}))
+    return model

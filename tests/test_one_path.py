@@ -30,8 +30,8 @@ from declinerisk.scoring.rows import REFUSAL, SCORED, STATUS
 from declinerisk.scoring.scorer import Scorer, errors_path, score_file
 from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
-from tests.service.conftest import AUTH, settings_for
-from tests.test_pyfunc import loaded_pyfunc
+from tests.factories import loaded_pyfunc
+from tests.service.helpers import AUTH, settings_for
 
 OFFERS = 1_000
 CHUNK_ROWS = 128  # the file scorer's chunks: duplicates below span them

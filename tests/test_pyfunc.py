@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,15 +11,9 @@ from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.scoring.rows import REFUSAL, REFUSED, SCORED, STATUS, row_columns
 from declinerisk.scoring.scorer import Scorer
-from declinerisk.tracking.pyfunc import ARTIFACT_KEY, DeclineRiskPyfunc
+from declinerisk.tracking.pyfunc import DeclineRiskPyfunc
 from declinerisk.train.run import TrainResult
-
-
-def loaded_pyfunc(trained: TrainResult) -> DeclineRiskPyfunc:
-    """The pyfunc as MLflow loads it, on the trained model folder."""
-    model = DeclineRiskPyfunc()
-    model.load_context(SimpleNamespace(artifacts={ARTIFACT_KEY: str(trained.folder)}))
-    return model
+from tests.factories import loaded_pyfunc
 
 
 @pytest.fixture(scope="module")

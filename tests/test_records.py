@@ -8,7 +8,7 @@ import pytest
 
 from declinerisk.data.duplicates import SeenIds
 from declinerisk.data.records import validate_records
-from tests.service.conftest import CONTRACT_FEATURES, offer
+from tests.service.helpers import CONTRACT_FEATURES, offer
 
 
 def test_one_ledger_names_the_first_row_of_an_id_across_calls() -> None:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from declinerisk_service.app import create_app
 from tests.connectors.receiver import SECRET, Receiver, free_port, listening
-from tests.service.conftest import AUTH, fake_loader, offer, settings_for
+from tests.service.helpers import AUTH, fake_loader, offer, settings_for
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from declinerisk.connectors.base import UpstreamError
 from declinerisk.connectors.harvest import HarvestClient, HarvestCredentials
 from declinerisk_service.app import create_app
 from tests.connectors.harvest_stub import HarvestStub, running
-from tests.service.conftest import fake_loader, settings_for
+from tests.service.helpers import fake_loader, settings_for
 from tests.service.test_greenhouse import MAPPING, ROUTE, SECRET, delivery, fixture
 
 APPLICATION = {

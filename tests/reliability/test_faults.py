@@ -21,7 +21,7 @@ from declinerisk.errors import CanaryMismatchError, ChecksumMismatchError
 from declinerisk.train.run import TrainResult, run
 from declinerisk_service.app import create_app
 from tests.factories import FAST_CONFIG_FILE, fast_config
-from tests.service.conftest import API_KEY, AUTH, offer, settings_for
+from tests.service.helpers import API_KEY, AUTH, offer, settings_for
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
 pytestmark = pytest.mark.slow

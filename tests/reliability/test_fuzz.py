@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from declinerisk.train.run import TrainResult
 from declinerisk_service.app import create_app
-from tests.service.conftest import API_KEY, settings_for
+from tests.service.helpers import API_KEY, settings_for
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
 pytestmark = pytest.mark.slow

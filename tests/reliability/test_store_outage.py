@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from declinerisk_service.app import create_app
 from tests.postgres import drop_everything
-from tests.service.conftest import AUTH, fake_loader, offer, settings_for
+from tests.service.helpers import AUTH, fake_loader, offer, settings_for
 
 URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 STOP = os.environ.get("DECLINERISK_TEST_POSTGRES_STOP")

@@ -14,7 +14,7 @@ from declinerisk.data.synthetic import demo_offers
 from declinerisk.train.run import TrainResult
 from declinerisk_service.auth import key_digest
 from declinerisk_service.settings import ServiceSettings
-from tests.service.conftest import API_KEY, settings_for
+from tests.service.helpers import API_KEY, settings_for
 
 SECRET = "board-test-secret-0123456789-abcdefghij"
 SCORE_KEY = "score-only-key-0123456789"

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from declinerisk_service.schemas import ScoresResponse
-from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, offer, signed
+from tests.service.helpers import API_KEY, AUTH, OTHER_KEY, offer, signed
 
 
 def _assert_error(response: Any, status: int) -> dict[str, Any]:
@@ -250,7 +250,7 @@ def test_error_bodies_never_echo_submitted_values(fake_client: TestClient) -> No
 def test_settings_refuse_a_model_outside_the_models_folder(tmp_path: Any) -> None:
     from pydantic import ValidationError
 
-    from tests.service.conftest import settings_for
+    from tests.service.helpers import settings_for
 
     with pytest.raises(ValidationError, match="outside models_dir"):
         settings_for(tmp_path, model="/etc/passwd")

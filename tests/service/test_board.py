@@ -30,7 +30,7 @@ from tests.service.board_helpers import (
     upload,
     upload_with_invalid_rows,
 )
-from tests.service.conftest import API_KEY, settings_for
+from tests.service.helpers import API_KEY, settings_for
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from declinerisk.data import schema
 from declinerisk.data.features import FeatureSet
 from declinerisk.data.schema import Kind
 from declinerisk_service.app import create_app
-from tests.service.conftest import AUTH, CONTRACT_FEATURES, fake_loader, offer, settings_for, signed
+from tests.service.helpers import AUTH, CONTRACT_FEATURES, fake_loader, offer, settings_for, signed
 
 
 def _error(response: Any, status: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from declinerisk.store.database import Store
 from declinerisk.store.records import OutcomeRecord, ScoreRecord
 from declinerisk_service.app import create_app
 from declinerisk_service.auth import key_digest
-from tests.service.conftest import API_KEY, AUTH, fake_loader, offer, settings_for
+from tests.service.helpers import API_KEY, AUTH, fake_loader, offer, settings_for
 
 CANDIDATE = "Quill-Marrow-9083"
 SCORER_KEY = "scorer-only-key-42"

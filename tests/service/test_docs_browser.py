@@ -14,7 +14,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from declinerisk_service.app import create_app
-from tests.service.conftest import fake_loader, settings_for
+from tests.service.helpers import fake_loader, settings_for
 from tests.test_report_browser import FLAGS, chromium  # noqa: F401  (the fixture)
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.

@@ -16,7 +16,7 @@ from declinerisk.scoring.scorer import Scorer
 from declinerisk.train.run import TrainResult, run
 from declinerisk_service.app import create_app
 from tests.factories import fast_config
-from tests.service.conftest import AUTH, offer, settings_for
+from tests.service.helpers import AUTH, offer, settings_for
 
 
 def _records(rows: int, seed: int) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from declinerisk_service.app import create_app
 from declinerisk_service.fleet import UNTOLD
 from declinerisk_service.state import Runtime
 from tests.postgres import POSTGRES_URL, empty_tables
-from tests.service.conftest import AUTH, FakePredictor, offer, settings_for
+from tests.service.helpers import AUTH, FakePredictor, offer, settings_for
 
 Workers = Callable[..., TestClient]
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from declinerisk.connectors.greenhouse import signature
 from declinerisk_service.app import create_app
-from tests.service.conftest import fake_loader, settings_for
+from tests.service.helpers import fake_loader, settings_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "greenhouse"
 MAPPING = Path(__file__).parents[2] / "training" / "greenhouse.example.toml"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import AUTH, offer
+from tests.service.helpers import AUTH, offer
 
 
 def _post(client: TestClient, content: bytes, content_type: str = "application/json") -> Any:

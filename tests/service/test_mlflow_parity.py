@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.scoring.rows import SCORED, STATUS
 from declinerisk.train.run import TrainResult
-from tests.service.conftest import AUTH
+from tests.service.helpers import AUTH
 from tests.test_pyfunc import loaded_pyfunc
 
 DROPPED = ["offer_date", "true_decline_probability", "gender", "age_band"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import AUTH, offer
+from tests.service.helpers import AUTH, offer
 
 
 def test_the_offer_date_sent_with_a_score_is_the_training_offer_date(

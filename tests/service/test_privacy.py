@@ -8,7 +8,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import API_KEY, AUTH, OTHER_KEY, WEBHOOK_SECRET, offer, signed
+from tests.service.helpers import API_KEY, AUTH, OTHER_KEY, WEBHOOK_SECRET, offer, signed
 
 CANDIDATE = "Zelda-Quartz-4471"
 

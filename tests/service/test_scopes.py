@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from declinerisk_service.app import create_app
 from declinerisk_service.auth import key_digest
 from declinerisk_service.scopes import SCOPES, parse_grant
-from tests.service.conftest import API_KEY, fake_loader, offer, settings_for
+from tests.service.helpers import API_KEY, fake_loader, offer, settings_for
 
 SCORE_KEY = "score-only-key-0001"
 ADMIN_KEY = "admin-only-key-0002"
