@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from declinerisk.cli.app import main
+from declinerisk.cli.main import main
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.scoring.spark_session import SparkSettings, spark_session
