@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from numpy.typing import NDArray
 
 from declinerisk import schema
 from declinerisk.actions import Playbook, load_playbook
 from declinerisk.artifacts import LoadedModel, Manifest
+from declinerisk.bands import HIGH, LOW, MEDIUM
 from declinerisk.errors import RowProblem
 from declinerisk.kernel import Kernel, KernelResult
 from declinerisk.mapping import ColumnMapping
@@ -30,6 +32,7 @@ from declinerisk.sources import iter_table, table_format
 from declinerisk.validation import ValidatedOffers, validate_offers
 
 CHUNK_ROWS = 100_000
+BANDS = [HIGH, MEDIUM, LOW]
 ERROR_COLUMNS = ["row", "offer_id", "column", "value", "reason"]
 
 
@@ -125,19 +128,25 @@ class Scorer:
         result = self.kernel.score(
             columns_of_frame(offers, self.features), len(offers), explain=reasons
         )
-        scored = pd.DataFrame(
-            {
-                schema.ID_COLUMN: offers[schema.ID_COLUMN].to_numpy(),
-                "decline_probability": result.probability,
-                "risk_band": result.band,
-            },
-            index=offers.index,
-        )
+        # Text as categoricals and columns side by side (pd.concat, never one stacked block):
+        # a million rows of words cost integer codes, not a million Python strings per column.
+        parts = [
+            offers[schema.ID_COLUMN],
+            pd.Series(result.probability, index=offers.index, name="decline_probability"),
+            pd.Series(_bands(result.band), index=offers.index, name="risk_band"),
+        ]
         if reasons:
-            table = self.writer.table(result, offers, self.kernel.levers)
-            scored = pd.concat([scored, table], axis=1)
-        scored["model_version"] = self.version
-        return scored
+            parts.append(self.writer.table(result, offers, self.kernel.levers))
+        version = pd.Categorical.from_codes(np.zeros(len(offers), dtype=np.int8), [self.version])
+        parts.append(pd.Series(version, index=offers.index, name="model_version"))
+        return pd.concat(parts, axis=1)
+
+
+def _bands(band: NDArray[np.str_]) -> pd.Categorical:
+    codes = np.zeros(len(band), dtype=np.int8)
+    for n, name in enumerate(BANDS[1:], start=1):
+        codes[band == name] = n
+    return pd.Categorical.from_codes(codes, BANDS)
 
 
 def columns_of_frame(offers: pd.DataFrame, features: FeatureSet) -> dict[str, np.ndarray]:
@@ -265,10 +274,8 @@ class _CsvSink:
                 ]
             )
             self._writer = pacsv.CSVWriter(str(self._path), self._schema)
-        table = pa.Table.from_pandas(
-            frame.astype({f.name: object for f in self._schema if f.type == pa.string()}),
-            schema=self._schema,
-            preserve_index=False,
+        table = pa.Table.from_arrays(
+            [_arrow(frame[f.name], f.type) for f in self._schema], schema=self._schema
         )
         assert self._writer is not None
         self._writer.write_table(table)
@@ -278,6 +285,18 @@ class _CsvSink:
             self._writer.close()
         else:
             self._path.write_text("")
+
+
+def _arrow(column: pd.Series, kind: pa.DataType) -> pa.Array:
+    """One column as Arrow: categorical text is decoded by Arrow from its codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        words = pa.array(column.cat.categories.to_numpy(dtype=object), type=pa.string())
+        coded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), words)
+        return coded.cast(kind)
+    return pa.array(
+        column.to_numpy(dtype=object if kind == pa.string() else None), type=kind, from_pandas=True
+    )
 
 
 def _repeated_ids(validated: ValidatedOffers, seen: _SeenIds) -> list[RowProblem]:
