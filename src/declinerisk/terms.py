@@ -8,9 +8,10 @@ the last bin categories never seen in training.
 
 :class:`TermTables` compiles those public attributes (``bins_``, ``term_features_``,
 ``term_scores_``, ``intercept_``) once into one flat score array. Scoring a row, and scoring it
-again with some inputs set to other values (reasons and what-ifs), are then a few NumPy gathers,
-for one row or a million. Tests and the canary at model load check the result against the
-library's own ``eval_terms`` and ``predict_proba``.
+again with some inputs set to other values (reasons and what-ifs), are then lookups in it: the
+compiled kernel (:mod:`declinerisk.compiled`) reads the layout :meth:`TermTables.compiled`
+gives, and :meth:`TermTables.scores` is the plain NumPy reference the tests compare with the
+library's own ``eval_terms``; the canary at model load checks ``predict_proba``.
 """
 
 from __future__ import annotations
