@@ -3,8 +3,8 @@
 The kernel (:mod:`declinerisk.scoring.kernel`) decides which inputs are reasons and by how much each
 raises the probability; this module only says it in words: the candidate's value, the typical
 value the effect was measured against, a sentence from the playbook, the action that fits and
-each lever's estimate. Rendering is cached per distinct value, so a million rows cost a few
-thousand string formats, not millions.
+each lever's estimate. Rendering is done once per distinct value and sentence, so a million rows
+cost a few thousand string formats, not millions.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from declinerisk.data.features import FeatureSet
 from declinerisk.explain.actions import Playbook
 from declinerisk.explain.values import NOT_RECORDED, render_value
+from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
 from declinerisk.scoring.kernel import NONE, TOP, KernelResult
 
 __all__ = ["NOT_RECORDED", "Reason", "ReasonWriter", "WhatIf", "render_value"]
@@ -65,17 +67,24 @@ class ReasonWriter:
         self._sentences: dict[tuple[int, int, str, str], str] = {}
         # The column and typical texts of every (input, input or none) candidate, indexed by
         # (first + 1) * size + second + 1; index 0 (no reason) holds None.
-        names = [None, *features.names]
-        typical_texts = [None, *self._typical]
-        self._size = len(names)
-        self._labels_of = np.full(self._size * self._size, None, dtype=object)
-        self._typical_of = np.full(self._size * self._size, None, dtype=object)
-        for a in range(1, self._size):
-            self._labels_of[a * self._size] = names[a]
-            self._typical_of[a * self._size] = typical_texts[a]
-            for b in range(1, self._size):
-                self._labels_of[a * self._size + b] = f"{names[a]}{JOIN}{names[b]}"
-                self._typical_of[a * self._size + b] = f"{typical_texts[a]}{JOIN}{typical_texts[b]}"
+        # The column and typical texts of every (input, input or none) candidate, as codes
+        # indexed by (first + 1) * size + second + 1; -1 (no reason) where first is none.
+        self._size = len(features.names) + 1
+        labels: list[str | None] = [None] * self._size**2
+        typicals: list[str | None] = [None] * self._size**2
+        for a, name in enumerate(features.names, start=1):
+            labels[a * self._size] = name
+            typicals[a * self._size] = self._typical[a - 1]
+            for b, other in enumerate(features.names, start=1):
+                labels[a * self._size + b] = f"{name}{JOIN}{other}"
+                typicals[a * self._size + b] = f"{self._typical[a - 1]}{JOIN}{self._typical[b - 1]}"
+        self._label_texts, self._label_codes = _coded(labels)
+        self._typical_texts, self._typical_codes = _coded(typicals)
+
+    @property
+    def size(self) -> int:
+        """One more than the number of inputs: the base of the candidate keys."""
+        return self._size
 
     def sentence(self, j: int, value: str, k: int = NONE, other: str = "") -> str:
         """The sentence of input ``j`` at ``value`` (with input ``k`` at ``other``: a pair)."""
@@ -147,82 +156,119 @@ class ReasonWriter:
     def table(self, result: KernelResult, offers: pd.DataFrame, levers: list[Any]) -> pd.DataFrame:
         """Per row: reason_1..3 (columns, value, typical, effect, sentence), action, what-ifs.
 
-        Each input named anywhere is rendered once per distinct value; each rank's rows then
-        pick their texts by index, so the cost grows with distinct values, not rows.
+        Text columns are categorical: every distinct value named in a reason is rendered
+        once and every distinct sentence said once, then rows hold integer codes, so the cost
+        of the words grows with the distinct values, not the rows (missing is NaN).
         """
+        said = _Said(self, result, offers)
         out: dict[str, Any] = {}
-        named = np.unique(np.concatenate([result.first.ravel(), result.second.ravel()]))
-        rendered = {
-            int(j): self._render(int(j), offers[self.features.names[int(j)]].to_numpy())
-            for j in named
-            if j != NONE
-        }
         for rank in range(TOP):
-            first, second = result.first[rank], result.second[rank]
-            values = np.full(len(offers), None, dtype=object)
-            sentences = np.full(len(offers), None, dtype=object)
-            key = (first + 1) * self._size + second + 1
-            for found in np.unique(key[first != NONE]):
-                j, k = int(found // self._size - 1), int(found % self._size - 1)
-                rows = np.flatnonzero(key == found)
-                said, shown = self._said(rendered, rows, j, k)
-                values[rows], sentences[rows] = shown, said
+            key = (result.first[rank] + 1) * self._size + result.second[rank] + 1
             prefix = f"reason_{rank + 1}_"
-            out[prefix + "column"] = self._labels_of[key]
-            out[prefix + "value"] = values
-            out[prefix + "typical"] = self._typical_of[key]
+            out[prefix + "column"] = _categorical(self._label_codes[key], self._label_texts)
+            out[prefix + "value"] = _categorical(said.value[rank], said.values)
+            out[prefix + "typical"] = _categorical(self._typical_codes[key], self._typical_texts)
             out[prefix + "effect"] = result.effect[rank]
-            out[prefix + "sentence"] = sentences
+            out[prefix + "sentence"] = _categorical(said.sentence[rank], said.sentences)
         out["action"] = self._actions(result)
         for n, lp in enumerate(levers):
             out[f"what_if_{self.features.names[lp.feature]}"] = result.what_if[n]
-        # Text stays as Python objects: pandas would otherwise convert each column to its
-        # Arrow string type here, and the CSV writer converts once anyway.
-        return pd.DataFrame(
-            {
-                name: pd.Series(
-                    values,
-                    dtype=object if values.dtype == object else None,
-                    index=offers.index,
-                    copy=False,
-                )
-                for name, values in out.items()
-            }
+        # Series side by side, never stacked into one block: pandas would copy every column.
+        return pd.concat([pd.Series(v, name=k, index=offers.index) for k, v in out.items()], axis=1)
+
+    def _actions(self, result: KernelResult) -> pd.Categorical:
+        """Each row's action, decided once per (leading input, band)."""
+        bands = (HIGH, MEDIUM, LOW)
+        band = np.zeros(len(result), dtype=np.intp)
+        for n, name in enumerate(bands[1:], start=1):
+            band[result.band == name] = n
+        key = (result.lead + 1) * len(bands) + band
+        table = [self.action(lead - 1, name) for lead in range(self._size) for name in bands]
+        codes, texts = pd.factorize(np.asarray(table, dtype=object))
+        return _categorical(codes[key], list(texts))
+
+
+class _Said:
+    """The shown value and the sentence of every reason of every row, as codes (rank x rows,
+    -1 where none) into distinct texts.
+
+    Each input's values named by a reason are rendered once per distinct value; a single
+    input's sentence is said once per distinct text, a pair's once per distinct two texts.
+    """
+
+    def __init__(self, writer: ReasonWriter, result: KernelResult, offers: pd.DataFrame) -> None:
+        rows = len(result)
+        first, second = result.first.ravel(), result.second.ravel()
+        given = np.flatnonzero(first != NONE)
+        pair = given[second[given] != NONE]
+        texts, inputs, shown = _shown(writer, offers, rows, first[given], second[pair], given, pair)
+        a, b = shown[: len(given)], shown[len(given) :]
+        alone = second[given] == NONE
+        used = np.flatnonzero(np.bincount(a[alone], minlength=len(texts)))
+        back, combos = pd.factorize(a[~alone] * len(texts) + b)
+        pairs = [divmod(int(c), len(texts)) for c in combos]
+        self.values, value_of = _distinct(texts + [texts[x] + JOIN + texts[y] for x, y in pairs])
+        self.sentences, sentence_of = _distinct(
+            [writer.sentence(inputs[x], texts[x]) for x in used]
+            + [writer.sentence(inputs[x], texts[x], inputs[y], texts[y]) for x, y in pairs]
         )
+        single = np.full(len(texts), NONE, dtype=np.intp)
+        single[used] = np.arange(len(used))
+        value = np.full(len(first), NONE, dtype=np.intp)
+        sentence = np.full(len(first), NONE, dtype=np.intp)
+        value[given[alone]] = value_of[a[alone]]
+        value[given[~alone]] = value_of[len(texts) + back]
+        sentence[given[alone]] = sentence_of[single[a[alone]]]
+        sentence[given[~alone]] = sentence_of[len(used) + back]
+        self.value = value.reshape(TOP, rows)
+        self.sentence = sentence.reshape(TOP, rows)
 
-    def _said(
-        self,
-        rendered: dict[int, tuple[np.ndarray, np.ndarray]],
-        rows: np.ndarray,
-        j: int,
-        k: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Sentences and shown values of ``rows`` whose reason is input j (and k)."""
-        texts_j, codes_j = rendered[j]
-        if k == NONE:
-            used, back = np.unique(codes_j[rows], return_inverse=True)
-            said = np.asarray([self.sentence(j, texts_j[c]) for c in used], dtype=object)
-            return said[back], texts_j[used][back]
-        texts_k, codes_k = rendered[k]
-        combined = codes_j[rows] * len(texts_k) + codes_k[rows]
-        combos, back = np.unique(combined, return_inverse=True)
-        pairs = [(texts_j[c // len(texts_k)], texts_k[c % len(texts_k)]) for c in combos]
-        said = np.asarray([self.sentence(j, a, k, b) for a, b in pairs], dtype=object)
-        shown = np.asarray([a + JOIN + b for a, b in pairs], dtype=object)
-        return said[back], shown[back]
 
-    def _render(self, j: int, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each distinct value rendered once, and each row's index into them (missing last)."""
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        column = self.features.columns[j]
-        rendered = [render_value(column, u) for u in uniques] + [NOT_RECORDED]
-        return np.asarray(rendered, dtype=object), np.where(codes < 0, len(uniques), codes)
+def _shown(
+    writer: ReasonWriter,
+    offers: pd.DataFrame,
+    rows: int,
+    first: NDArray[np.intp],
+    second: NDArray[np.intp],
+    at_first: NDArray[np.intp],
+    at_second: NDArray[np.intp],
+) -> tuple[list[str], list[int], NDArray[np.intp]]:
+    """Every value named by a reason rendered once: the texts, the input of each text, and
+    for each named input (``first`` then ``second``, at flat positions ``at_*`` of rank x
+    rows) the index of its text."""
+    named = np.concatenate([first, second])
+    where = np.concatenate([at_first, at_second]) % rows
+    shown = np.empty(len(named), dtype=np.intp)
+    texts: list[str] = []
+    inputs: list[int] = []
+    # A stable radix sort of small integers groups the entries by input in one pass.
+    order = np.argsort(named.astype(np.int16), kind="stable")
+    bounds = np.searchsorted(named[order], np.arange(len(writer.features.names) + 1))
+    for j, column in enumerate(writer.features.columns):
+        at = order[bounds[j] : bounds[j + 1]]
+        if not len(at):
+            continue
+        keys, uniques = pd.factorize(offers[column.name].to_numpy()[where[at]])
+        shown[at] = len(texts) + np.where(keys < 0, len(uniques), keys)
+        texts += [render_value(column, u) for u in uniques] + [NOT_RECORDED]
+        inputs += [j] * (len(uniques) + 1)
+    return texts, inputs, shown
 
-    def _actions(self, result: KernelResult) -> np.ndarray:
-        """Each row's action, decided once per (leading input, band) and spread over rows."""
-        actions = np.empty(len(result), dtype=object)
-        for band in np.unique(result.band):
-            in_band = result.band == band
-            for lead in np.unique(result.lead[in_band]):
-                actions[in_band & (result.lead == lead)] = self.action(int(lead), str(band))
-        return actions
+
+def _coded(texts: list[str | None]) -> tuple[list[str], NDArray[np.intp]]:
+    """The distinct texts, and each entry's index among them (-1 for None)."""
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=True)
+    return list(uniques), codes.astype(np.intp)
+
+
+def _distinct(texts: list[str]) -> tuple[list[str], NDArray[np.intp]]:
+    """The distinct texts, and each text's index among them."""
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object))
+    return list(uniques), codes.astype(np.intp)
+
+
+def _categorical(codes: NDArray[np.intp], texts: list[str]) -> pd.Categorical:
+    """Rows as codes into distinct ``texts`` (-1: missing), without checking each code."""
+    return pd.Categorical.from_codes(
+        codes, categories=pd.Index(texts, dtype=object), validate=False
+    )

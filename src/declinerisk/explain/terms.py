@@ -8,9 +8,10 @@ the last bin categories never seen in training.
 
 :class:`TermTables` compiles those public attributes (``bins_``, ``term_features_``,
 ``term_scores_``, ``intercept_``) once into one flat score array. Scoring a row, and scoring it
-again with some inputs set to other values (reasons and what-ifs), are then a few NumPy gathers,
-for one row or a million. Tests and the canary at model load check the result against the
-library's own ``eval_terms`` and ``predict_proba``.
+again with some inputs set to other values (reasons and what-ifs), are then lookups in it: the
+compiled kernel (:mod:`declinerisk.compiled`) reads the layout :meth:`TermTables.compiled`
+gives, and :meth:`TermTables.scores` is the plain NumPy reference the tests compare with the
+library's own ``eval_terms``; the canary at model load checks ``predict_proba``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
+from declinerisk.explain import layouts
 
 Array = NDArray[np.float64]
 Codes = NDArray[np.intp]
@@ -47,15 +50,19 @@ class Binning:
         return len(self.cuts) + 2
 
     def codes(self, values: np.ndarray) -> Codes:
+        if self.categories is not None:
+            keys, uniques = factorize(values)
+            return self.codes_of(keys, uniques)
         if len(values) < SMALL:
             return np.asarray([self.code(v) for v in values], dtype=np.intp)
-        if self.categories is None:
-            x = np.asarray(values, dtype=np.float64)
-            assert self.cuts is not None
-            found = np.searchsorted(self.cuts, x, side="right") + 1
-            codes: Codes = np.where(np.isnan(x), 0, found).astype(np.intp)
-            return codes
-        keys, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        x = np.asarray(values, dtype=np.float64)
+        assert self.cuts is not None
+        found = np.searchsorted(self.cuts, x, side="right") + 1
+        codes: Codes = np.where(np.isnan(x), 0, found).astype(np.intp)
+        return codes
+
+    def codes_of(self, keys: Codes, uniques: Sequence[Any]) -> Codes:
+        """Codes of categories given as indices into ``uniques`` (-1 missing)."""
         table = np.asarray([*(self.code(u) for u in uniques), 0], dtype=np.intp)
         result: Codes = table[keys]
         return result
@@ -67,16 +74,33 @@ class Binning:
 
     def code(self, value: Any) -> int:
         """The bin of one value, as :meth:`codes` would give it."""
-        if value is None or value is pd.NA or value is pd.NaT:
+        if _missing(value):
             return 0
         if self.categories is None:
             x = float(value)
             # bisect_right on the cut list is searchsorted(side="right"), without NumPy's
             # per-call cost for the one-offer path; NaN is missing (bin 0).
             return 0 if x != x else bisect.bisect_right(self._cut_list, x) + 1
-        if isinstance(value, float | np.floating) and np.isnan(value):
-            return 0
         return self.categories.get(str(value), self.unseen)
+
+
+def factorize(values: np.ndarray) -> tuple[Codes, list[Any]]:
+    """Each value's index among the distinct values (-1 where missing), and those values."""
+    if len(values) >= SMALL:
+        keys, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        return keys.astype(np.intp, copy=False), list(uniques)
+    seen: dict[Any, int] = {}
+    found = [-1 if _missing(v) else seen.setdefault(v, len(seen)) for v in values]
+    return np.asarray(found, dtype=np.intp), list(seen)
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float | np.floating) and np.isnan(value))
+    )
 
 
 @dataclass(frozen=True)
@@ -111,18 +135,6 @@ class Plan:
     other: NDArray[np.intp]
     stride: NDArray[np.intp]
     owner_index: NDArray[np.intp]  # for each incidence, the input it substitutes
-
-
-@dataclass(frozen=True)
-class Substituted:
-    """Rows re-scored with each planned input set to its value, one input at a time.
-
-    ``delta[i]`` is how much each row's log-odds fall when input ``plan.inputs[i]`` takes its
-    value; ``replaced[r]`` is incidence ``r``'s score after substitution (pair reasons use it).
-    """
-
-    delta: Array  # inputs x rows
-    replaced: Array  # incidences x rows
 
 
 class TermTables:
@@ -224,7 +236,7 @@ class TermTables:
         return Scores(codes, terms, self.intercept + _ordered_sum(terms))
 
     def plan(self, values: Mapping[int, Any]) -> Plan:
-        """Compile a substitution of ``values`` (input index -> value) for :meth:`substitute`."""
+        """Compile a substitution of ``values`` (input index -> value) for the compiled kernel."""
         inputs = tuple(sorted(values))
         chosen = tuple(
             (t, pos) for t, pos in self.incidences if self.term_features[t][pos] in values
@@ -251,17 +263,66 @@ class TermTables:
             np.asarray(owner, dtype=np.intp),
         )
 
-    def substitute(self, scores: Scores, plan: Plan) -> Substituted:
-        """Each planned input set to its value in turn: the fall in log-odds, per row.
+    def compiled(self) -> tuple[layouts.Bins, layouts.Terms]:
+        """The binnings and terms as the compiled kernel reads them.
 
-        Every term holding the input is looked up again with the input's bin replaced by the
-        bin of its new value; the other input of a pair keeps the row's own bin (a main
-        effect's new score is one number for all rows, hence a stride of 0).
+        Each numeric input is searched once, in the union of the cut points of all its
+        levels: the position of a value there fixes its bin at every level (all of a level's
+        cut points are in the union), read from one small map per slot. Categorical slots
+        take their codes from :meth:`category_codes`, in the order of ``category_slots``.
         """
-        index = plan.constant[:, None] + scores.codes[plan.other] * plan.stride[:, None]
-        replaced = np.take(self.table, index)
-        change = scores.terms[plan.terms] - replaced
-        return Substituted(_grouped_sum(change, plan.owner_index, len(plan.inputs)), replaced)
+        slots = [self._input_of(s) for s in range(len(self.binnings))]
+        unions: dict[int, Array] = {}
+        starts, counts = [], []
+        for f in range(len(self.features)):
+            levels = [self.binnings[s].cuts for s in range(len(slots)) if slots[s] == f]
+            numeric = [c for c in levels if c is not None]
+            if len(numeric) < len(levels) or not levels:
+                starts.append(-1)
+                counts.append(0)
+                continue
+            unions[f] = np.unique(np.concatenate(numeric))
+            starts.append(sum(len(u) for u in unions.values()) - len(unions[f]))
+            counts.append(len(unions[f]))
+        maps: list[Codes] = []
+        map_at: list[int] = []
+        for s, binning in enumerate(self.binnings):
+            map_at.append(sum(len(m) for m in maps))
+            if binning.cuts is not None:
+                found = np.searchsorted(binning.cuts, unions[slots[s]], "right") + 1
+                maps.append(np.concatenate([[1], found]).astype(np.intp))
+        category_row = {slot: row for row, (_, slot) in enumerate(self.category_slots)}
+        bins = layouts.Bins(
+            cuts=np.concatenate([np.empty(0), *unions.values()]),
+            cut_start=np.asarray(starts, dtype=np.intp),
+            cut_count=np.asarray(counts, dtype=np.intp),
+            slot_input=np.asarray(slots, dtype=np.intp),
+            slot_category=np.asarray(
+                [category_row.get(s, -1) for s in range(len(slots))], dtype=np.intp
+            ),
+            slot_map=np.asarray(map_at, dtype=np.intp),
+            maps=np.concatenate([np.empty(0, dtype=np.intp), *maps]).astype(np.intp),
+        )
+        terms = layouts.Terms(
+            self.table,
+            self._offset,
+            self._first,
+            self._second,
+            self._stride_first,
+            self._stride_second,
+            self.intercept,
+        )
+        return bins, terms
+
+    def _input_of(self, slot: int) -> int:
+        return next(f for (f, _), s in self._slot_of.items() if s == slot)
+
+    @property
+    def category_slots(self) -> list[tuple[int, int]]:
+        """(input, slot) of every categorical binning, in slot order."""
+        return [
+            (self._input_of(s), s) for s, b in enumerate(self.binnings) if b.categories is not None
+        ]
 
     def score_of(self, term: int, values: Sequence[Any]) -> float:
         """One term's score with each of its inputs at the given value."""
@@ -299,18 +360,4 @@ def _ordered_sum(terms: Array) -> Array:
     total = np.zeros(terms.shape[1])
     for row in terms:
         total += row
-    return total
-
-
-def _grouped_sum(change: Array, owner: NDArray[np.intp], groups: int) -> Array:
-    """Rows of ``change`` summed into ``groups`` by ``owner``, one row at a time in order:
-    the same additions for one offer as for a million (see :func:`_ordered_sum`)."""
-    if change.shape[1] == 1:
-        sums = [0.0] * groups
-        for group, value in zip(owner.tolist(), change[:, 0].tolist(), strict=True):
-            sums[group] += value
-        return np.asarray(sums).reshape(groups, 1)
-    total = np.zeros((groups, change.shape[1]))
-    for row, group in enumerate(owner.tolist()):
-        total[group] += change[row]
     return total

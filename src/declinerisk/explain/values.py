@@ -8,11 +8,11 @@ same as the typical value it is measured against.
 from __future__ import annotations
 
 import math
+import struct
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from declinerisk.data.schema import Column, Kind
 
@@ -39,12 +39,99 @@ def render_value(column: Column, value: Any) -> str:
     return f"{text} {unit}"
 
 
-def reads_as(column: Column, values: np.ndarray, text: str) -> NDArray[np.bool_]:
-    """Which ``values`` render as ``text``: each distinct value is rendered once."""
-    if len(values) == 1:
-        return np.asarray([render_value(column, values[0]) == text])
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    missing = render_value(column, None) == text
-    same = np.asarray([render_value(column, u) == text for u in uniques] + [missing], dtype=bool)
-    found: NDArray[np.bool_] = same[codes]
-    return found
+@dataclass(frozen=True)
+class Reading:
+    """The numbers that read as one text: ``lo <= x <= hi and x != hole``, or missing values
+    when ``missing``. The kernel tests this per row instead of rendering every value."""
+
+    lo: float
+    hi: float
+    hole: float = math.nan
+    missing: bool = False
+
+    def covers(self, x: float) -> bool:
+        if math.isnan(x):
+            return self.missing
+        return self.lo <= x <= self.hi and x != self.hole
+
+
+def reading_of(column: Column, value: Any) -> Reading:
+    """The numbers ``column`` says as it says ``value`` (a number column).
+
+    Rounding to one decimal is monotone, so the numbers shown with the same digits are one
+    interval, found by bisection over the doubles; the sign of "+0%" and the singular of
+    "1 day" cut it once more. The result is checked against :func:`render_value` at its
+    edges, so a change of wording that broke the interval fails loudly at model load.
+    """
+    text = render_value(column, value)
+    if text == NOT_RECORDED:
+        return Reading(math.nan, math.nan, missing=True)
+    t = float(value)
+    if column.kind is Kind.BOOLEAN:
+        half = 0.5
+        reading = Reading(half, math.inf) if t >= half else Reading(-math.inf, _after(half, -1))
+    else:
+        reading = _rounded(column, t)
+    if not _agrees(column, text, reading):
+        raise ValueError(f"{column.name}: the values read as {text!r} are not an interval")
+    return reading
+
+
+def _rounded(column: Column, t: float) -> Reading:
+    shown = _tenths(t)
+    lo = _first(-_INF_KEY, _key(t), lambda x: _tenths(x) >= shown)
+    hi = _first(_key(t), _INF_KEY, lambda x: _tenths(x) > shown, before=True)
+    if column.unit == "%" and shown == 0:  # "+0%" above zero, "0%" at or below
+        lo, hi = (max(lo, _after(0.0, 1)), hi) if t > 0 else (lo, min(hi, 0.0))
+    if column.unit.endswith("s") and shown == 1:  # "1 day" is 1 exactly; "1 days" is not
+        return Reading(1.0, 1.0) if t == 1 else Reading(lo, hi, hole=1.0)
+    return Reading(lo, hi)
+
+
+def _agrees(column: Column, text: str, reading: Reading) -> bool:
+    def reads(x: float) -> bool:
+        return render_value(column, x) == text
+
+    edges = [reading.lo, reading.hi]
+    outside = [_after(reading.lo, -1), _after(reading.hi, 1)]
+    if not math.isnan(reading.hole):
+        outside.append(reading.hole)
+    return all(reads(x) for x in edges) and not any(
+        reads(x) for x in outside if not math.isinf(x) or x not in edges
+    )
+
+
+def _tenths(x: float) -> float:
+    return float(f"{x:.1f}")
+
+
+# Doubles in order as integers: the key of -x is minus the key of x; infinity is the largest.
+_INF_KEY = 0x7FF0_0000_0000_0000
+
+
+def _key(x: float) -> int:
+    bits: int = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _double(key: int) -> float:
+    bits = key if key >= 0 else -key | 1 << 63
+    value: float = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    return value
+
+
+def _after(x: float, direction: int) -> float:
+    return x if math.isinf(x) else math.nextafter(x, direction * math.inf)
+
+
+def _first(lo: int, hi: int, holds: Any, *, before: bool = False) -> float:
+    """The first double in ``[lo, hi]`` (keys) where ``holds`` (False, then True); with
+    ``before`` the last one where it does not; an end of the range if there is none."""
+    if holds(_double(lo)):
+        return _double(lo) if not before else -math.inf
+    if not holds(_double(hi)):
+        return _double(hi)
+    while hi - lo > 1:  # holds(lo) is False, holds(hi) True
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if holds(_double(mid)) else (mid, hi)
+    return _double(lo if before else hi)

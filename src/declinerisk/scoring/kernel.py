@@ -2,7 +2,8 @@
 
 Every entry point (the service, the file scorer, the MLflow pyfunc) calls :meth:`Kernel.score`,
 for one row or a million, so they cannot disagree. All numbers come from the compiled term
-tables of the shipped model (:mod:`declinerisk.explain.terms`) in one pass:
+tables of the shipped model (:mod:`declinerisk.explain.terms`) in one pass per row
+(:mod:`declinerisk.scoring.compiled`):
 
 * the probability shown, ``p = calibration(log-odds)``;
 * each input's effect, ``p - p(the offer with that input set to its typical value)``, exact,
@@ -26,17 +27,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from declinerisk.data.features import FeatureSet
+from declinerisk.explain import layouts
 from declinerisk.explain.actions import Lever, Playbook
-from declinerisk.explain.terms import Scores, TermTables
-from declinerisk.explain.values import reads_as, render_value
+from declinerisk.explain.terms import Plan, TermTables, factorize
+from declinerisk.explain.values import Reading, reading_of, render_value
 from declinerisk.modeling.bands import RiskBands
 from declinerisk.modeling.glassbox import Calibration, GlassboxModel
+from declinerisk.scoring import compiled
 
 Array = NDArray[np.float64]
 TOP = 3
-# Rows scored at once: keeps every temporary array in cache whatever the file size.
-BLOCK = 8192
 NONE = -1
+# A categorical input's row of the kernel's values holds 1.0 where it reads as typical.
+SAME = Reading(1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Kernel:
             raise ValueError("the model's inputs differ from its feature set")
         self.features = features
         self.calibration: Calibration = model.calibration
+        if not self.calibration.slope > 0:
+            raise ValueError("the kernel's screen of effects needs a rising calibration")
         self.bands = bands
         self.floor = playbook.effect_floor
         self.typical = {
@@ -90,44 +95,15 @@ class Kernel:
             for j, name in enumerate(features.names)
             if typical.get(name) is not None
         }
-        self._typical_plan = self.tables.plan(self.typical)
-        self._explained = np.asarray(self._typical_plan.inputs, dtype=np.intp)
         self.levers = self._lever_plans(playbook)
-        self._lever_plan = self.tables.plan({lp.feature: lp.target for lp in self.levers})
-        self._pairs = self._pair_plan()
-        self._candidates = [(int(j), NONE) for j in self._explained] + [
-            (j, k) for _, j, k, *_ in self._pairs
-        ]
-        inputs = [set(c) - {NONE} for c in self._candidates]
-        self._overlap = np.asarray([[bool(a & b) for b in inputs] for a in inputs], dtype=bool)
-        self._candidate_inputs = np.asarray(self._candidates, dtype=np.intp).reshape(-1, 2)
-        # Everything the per-block code needs, as arrays, built once.
-        row_of = {int(f): i for i, f in enumerate(self._explained)}
-        self._row_of = np.full(len(features.names), NONE, dtype=np.intp)
-        self._row_of[self._explained] = np.arange(len(self._explained))
-        if self._pairs:
-            t, j, k, rj, rk, both = zip(*self._pairs, strict=True)
-            self._pair_terms = np.asarray(t, dtype=np.intp)
-            self._pair_rows = (
-                np.asarray([row_of[f] for f in j], dtype=np.intp),
-                np.asarray([row_of[f] for f in k], dtype=np.intp),
-            )
-            self._pair_incidences = (np.asarray(rj, np.intp), np.asarray(rk, np.intp))
-            self._pair_both = np.asarray(both, dtype=np.float64)[:, None]
-        names = features.names
-        self._typical_texts = [
-            (
-                row_of[int(j)],
-                features.columns[j],
-                render_value(features.columns[j], self.typical[j]),
-            )
-            for j in self._explained
-        ]
-        self._lever_names = [names[lp.feature] for lp in self.levers]
-        self._lever_targets = np.asarray([lp.target for lp in self.levers])[:, None]
-        self._lever_below = np.asarray([lp.lever.applies == "below" for lp in self.levers])[:, None]
-        order = {f: i for i, f in enumerate(self._lever_plan.inputs)}
-        self._lever_rows = np.asarray([order[lp.feature] for lp in self.levers], dtype=np.intp)
+        self._bins, self._terms = self.tables.compiled()
+        self._categories = self.tables.category_slots
+        self._numeric = self._bins.cut_start >= 0
+        self._typical_text = {
+            j: render_value(features.columns[j], value) for j, value in self.typical.items()
+        }
+        self._explain = self._explain_layout(self.tables.plan(self.typical))
+        self._lever_layout = self._levers_layout()
 
     def _lever_plans(self, playbook: Playbook) -> list[LeverPlan]:
         plans = []
@@ -140,17 +116,56 @@ class Kernel:
                 plans.append(LeverPlan(j, lever, float(target)))
         return plans
 
-    def _pair_plan(self) -> list[tuple[int, int, int, int, int, float]]:
-        """Per pair term with both inputs explained: (term, j, k, incidence of j, of k,
-        the term's score with both at typical)."""
-        where = {key: r for r, key in enumerate(self._typical_plan.incidences)}
-        pairs = []
-        for t in self.tables.pairs:
-            j, k = self.tables.term_features[t]
-            if j in self.typical and k in self.typical:
-                both = self.tables.score_of(t, (self.typical[j], self.typical[k]))
-                pairs.append((t, j, k, where[(t, 0)], where[(t, 1)], both))
-        return pairs
+    def _explain_layout(self, plan: Plan) -> layouts.Explain:
+        """Candidates: each explained input alone, then each pair term with both explained,
+        with what the compiled loop needs to tell a reason from typical."""
+        explained = plan.inputs
+        row_of = {f: e for e, f in enumerate(explained)}
+        where = {key: r for r, key in enumerate(plan.incidences)}
+        pairs = [
+            (t, *self.tables.term_features[t])
+            for t in self.tables.pairs
+            if all(f in row_of for f in self.tables.term_features[t])
+        ]
+        readings = [
+            reading_of(self.features.columns[f], self.typical[f]) if self._numeric[f] else SAME
+            for f in explained
+        ]
+        candidates = [(f, NONE) for f in explained] + [(j, k) for _, j, k in pairs]
+        named = [set(c) - {NONE} for c in candidates]
+        return layouts.Explain(
+            swap=_swap(plan),
+            lo=np.asarray([r.lo for r in readings]),
+            hi=np.asarray([r.hi for r in readings]),
+            hole=np.asarray([r.hole for r in readings]),
+            missing=np.asarray([r.missing for r in readings], dtype=bool),
+            feature=np.asarray(explained, dtype=np.intp),
+            pair_term=np.asarray([t for t, _, _ in pairs], dtype=np.intp),
+            pair_rows=np.asarray(
+                [(where[(t, 0)], where[(t, 1)]) for t, _, _ in pairs], dtype=np.intp
+            ).reshape(-1, 2),
+            pair_inputs=np.asarray(
+                [(row_of[j], row_of[k]) for _, j, k in pairs], dtype=np.intp
+            ).reshape(-1, 2),
+            pair_both=np.asarray(
+                [self.tables.score_of(t, (self.typical[j], self.typical[k])) for t, j, k in pairs]
+            ),
+            candidate=np.asarray(candidates, dtype=np.intp).reshape(-1, 2),
+            overlap=np.asarray([[bool(a & b) for b in named] for a in named], dtype=bool).reshape(
+                len(named), len(named)
+            ),
+            floor=float(self.floor),
+        )
+
+    def _levers_layout(self) -> layouts.Levers:
+        plan = self.tables.plan({lp.feature: lp.target for lp in self.levers})
+        return layouts.Levers(
+            swap=_swap(plan),
+            feature=np.asarray([lp.feature for lp in self.levers], dtype=np.intp),
+            target=np.asarray([lp.target for lp in self.levers], dtype=np.float64),
+            below=np.asarray([lp.lever.applies == "below" for lp in self.levers], dtype=bool),
+            group=np.asarray([plan.inputs.index(lp.feature) for lp in self.levers], dtype=np.intp),
+        )
 
     def probability(self, raw: Array) -> Array:
         return self.calibration.probability(raw)
@@ -163,123 +178,72 @@ class Kernel:
         Without ``explain``, only probabilities, bands and unseen categories are computed;
         reasons, actions and what-ifs are left empty (``NONE``/NaN).
         """
-        if rows <= BLOCK:
-            return self._score_block(columns, rows, explain)
-        parts = [
-            self._score_block(
-                {n: v[start : start + BLOCK] for n, v in columns.items()},
-                min(BLOCK, rows - start),
-                explain,
-            )
-            for start in range(0, rows, BLOCK)
-        ]
+        values, categories = self._inputs(columns, rows)
+        out = layouts.Outputs(
+            raw=np.empty(rows),
+            probability=np.empty(rows),
+            first=np.full((TOP, rows), NONE, dtype=np.intp),
+            second=np.full((TOP, rows), NONE, dtype=np.intp),
+            effect=np.full((TOP, rows), np.nan),
+            lead=np.full(rows, NONE, dtype=np.intp),
+            what_if=np.full((len(self.levers), rows), np.nan),
+        )
+        calibration = (self.calibration.slope, self.calibration.intercept)
+        compiled.score_rows(
+            values,
+            categories,
+            self._bins,
+            self._terms,
+            calibration,
+            self._explain,
+            self._lever_layout,
+            out,
+            explain,
+        )
         return KernelResult(
-            *(np.concatenate([getattr(p, f) for p in parts], axis=-1) for f in _FIELDS)
+            raw=out.raw,
+            probability=out.probability,
+            band=self.bands.bands(out.probability, raw=out.raw),
+            first=out.first,
+            second=out.second,
+            effect=out.effect,
+            lead=out.lead,
+            what_if=out.what_if,
+            unseen=self._unseen(categories, rows),
         )
 
-    def _score_block(
-        self, columns: Mapping[str, np.ndarray], rows: int, explain: bool
-    ) -> KernelResult:
-        scores = self.tables.scores(columns, rows)
-        p = self.probability(scores.raw)
-        if not explain:
-            return KernelResult(
-                raw=scores.raw,
-                probability=p,
-                band=self.bands.bands(p, raw=scores.raw),
-                first=np.full((TOP, rows), NONE, dtype=np.intp),
-                second=np.full((TOP, rows), NONE, dtype=np.intp),
-                effect=np.full((TOP, rows), np.nan),
-                lead=np.full(rows, NONE, dtype=np.intp),
-                what_if=np.full((len(self.levers), rows), np.nan),
-                unseen=self.tables.unseen(scores),
-            )
-        effects, single = self._effects(scores, p, columns)
-        first, second, effect = self._choose(effects)
-        return KernelResult(
-            raw=scores.raw,
-            probability=p,
-            band=self.bands.bands(p, raw=scores.raw),
-            first=first,
-            second=second,
-            effect=effect,
-            lead=self._lead(first, second, single),
-            what_if=self._what_ifs(scores, p, columns),
-            unseen=self.tables.unseen(scores),
-        )
+    def _inputs(self, columns: Mapping[str, np.ndarray], rows: int) -> tuple[Array, Any]:
+        """Inputs x rows as numbers (a categorical input: 1.0 where it reads as typical),
+        and each categorical slot's bin codes (category slots x rows)."""
+        values = np.empty((len(self.features.names), rows))
+        categories = np.empty((len(self._categories), rows), dtype=np.intp)
+        keys: dict[int, tuple[NDArray[np.intp], list[Any]]] = {}
+        for j, name in enumerate(self.features.names):
+            if self._numeric[j]:
+                values[j] = columns[name]
+                continue
+            keys[j] = factorize(columns[name])
+            values[j] = self._reads_typical(j, *keys[j]) if j in self._typical_text else 0.0
+        for row, (j, slot) in enumerate(self._categories):
+            categories[row] = self.tables.binnings[slot].codes_of(*keys[j])
+        return values, categories
 
-    def _effects(
-        self, scores: Scores, p: Array, columns: Mapping[str, np.ndarray]
-    ) -> tuple[Array, Array]:
-        """Candidates x rows: each candidate's effect, -inf where it cannot be a reason; and
-        the single inputs' effects (explained inputs x rows)."""
-        sub = self.tables.substitute(scores, self._typical_plan)
-        raw = scores.raw
-        single = p - self.probability(raw - sub.delta)
-        same = self._same_as_typical(columns, len(raw))
-        out = [np.where((single >= self.floor) & ~same, single, -np.inf)]
-        if self._pairs:
-            sj, sk = self._pair_rows
-            rj, rk = self._pair_incidences
-            own = scores.terms[self._pair_terms]
-            contrast = self._pair_both - sub.replaced[rj] - sub.replaced[rk] + own
-            joint = p - self.probability(raw - sub.delta[sj] - sub.delta[sk] + contrast)
-            interaction = p - self.probability(raw - contrast)
-            ok = (interaction >= self.floor) & (joint >= self.floor) & ~same[sj] & ~same[sk]
-            out.append(np.where(ok, joint, -np.inf))
-        return np.concatenate(out), single
+    def _reads_typical(self, j: int, keys: NDArray[np.intp], uniques: list[Any]) -> Array:
+        column, text = self.features.columns[j], self._typical_text[j]
+        same = [render_value(column, u) == text for u in uniques]
+        table = np.asarray([*same, render_value(column, None) == text], dtype=np.float64)
+        found: Array = table[keys]
+        return found
 
-    def _same_as_typical(self, columns: Mapping[str, np.ndarray], rows: int) -> NDArray[np.bool_]:
-        """Explained inputs x rows: the value reads as the typical value, in the words a
-        reason would use (so it is never a reason)."""
-        same = np.zeros((len(self._explained), rows), dtype=bool)
-        for row, column, typical in self._typical_texts:
-            same[row] = reads_as(column, columns[column.name], typical)
-        return same
-
-    def _choose(self, effects: Array) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
-        """The strongest candidates, greedily, no input named twice; at most ``TOP``."""
-        rows = effects.shape[1]
-        candidates = self._candidate_inputs
-        first = np.full((TOP, rows), NONE, dtype=np.intp)
-        second = np.full((TOP, rows), NONE, dtype=np.intp)
-        effect = np.full((TOP, rows), np.nan)
-        if not len(candidates):
-            return first, second, effect
-        everyone = np.arange(rows)
-        for rank in range(TOP):
-            best = effects.argmax(axis=0)
-            value = effects[best, everyone]
-            found = np.isfinite(value)
-            first[rank, found] = candidates[best[found], 0]
-            second[rank, found] = candidates[best[found], 1]
-            effect[rank, found] = value[found]
-            effects = np.where(self._overlap[best].T & found, -np.inf, effects)
-        return first, second, effect
-
-    def _lead(
-        self, first: NDArray[np.intp], second: NDArray[np.intp], single: Array
-    ) -> NDArray[np.intp]:
-        """The input whose action fits: the leading reason's (of a pair, the stronger one)."""
-        lead: NDArray[np.intp] = first[0].copy()
-        rows = np.flatnonzero(second[0] != NONE)
-        if rows.size:
-            a, b = self._row_of[first[0, rows]], self._row_of[second[0, rows]]
-            stronger = single[b, rows] > single[a, rows]
-            lead[rows] = np.where(stronger, second[0, rows], first[0, rows])
-        return lead
-
-    def _what_ifs(self, scores: Scores, p: Array, columns: Mapping[str, np.ndarray]) -> Array:
-        """Levers x rows: the probability after each lever's change, NaN where it does not
-        apply (the value is missing, or already at or past the target) or changes nothing."""
-        if not self.levers:
-            return np.empty((0, len(scores)))
-        sub = self.tables.substitute(scores, self._lever_plan)
-        x = np.vstack([np.asarray(columns[n], dtype=np.float64) for n in self._lever_names])
-        applies = np.where(self._lever_below, x < self._lever_targets, x > self._lever_targets)
-        after = self.probability(scores.raw - sub.delta[self._lever_rows])
-        # A change that moves the model's estimate not at all ("41% -> 41%") is not shown.
-        return np.asarray(np.where(applies & (after != p), after, np.nan))
+    def _unseen(self, categories: NDArray[np.intp], rows: int) -> NDArray[np.bool_]:
+        """Inputs x rows: a categorical value never seen in training."""
+        found = np.zeros((len(self.features.names), rows), dtype=bool)
+        for row, (j, slot) in enumerate(self._categories):
+            found[j] |= categories[row] == self.tables.binnings[slot].unseen
+        return found
 
 
-_FIELDS = ("raw", "probability", "band", "first", "second", "effect", "lead", "what_if", "unseen")
+def _swap(plan: Plan) -> layouts.Swap:
+    return layouts.Swap(
+        plan.terms, plan.constant, plan.other, plan.stride, plan.owner_index, len(plan.inputs)
+    )
