@@ -12,11 +12,11 @@ numbers already computed. The arithmetic is the same, in the same order, per row
   order, so one offer alone and the same offer among a million get the same bits;
 * an input's fall in log-odds when set to another value sums its incidences in plan order;
 * an effect is computed exactly (one ``exp``) only for the candidates a cheap log-odds screen
-  cannot rule out (see :func:`_threshold`);
+  cannot rule out (see :mod:`declinerisk.scoring.compiled_reasons`);
 
 so a row's numbers do not depend on the block it is in, or on how many rows are scored.
 
-The layouts (:mod:`declinerisk.layouts`) are tuples of arrays built once per model.
+The layouts (:mod:`declinerisk.explain.layouts`) are tuples of arrays built once per model.
 Functions are compiled on first use and cached on disk (``cache=True``); the model's canary
 check at load is that first use, so a service never compiles on a request. ``nogil``: the
 service's threads score concurrently.
@@ -40,10 +40,8 @@ from declinerisk.explain.layouts import (
     Swap,
     Terms,
 )
+from declinerisk.scoring.compiled_reasons import reasons, to_probability
 
-# The screen only skips candidates whose effect is below floor * (1 - SLACK): 1e-6 of the
-# floor is ~1e8 times the rounding error of the screen, and costs almost no extra ``exp``.
-SLACK = 1e-6
 # Rows per block: the block's scratch (terms, incidences, candidates x rows) stays in cache.
 BLOCK = 256
 
@@ -78,21 +76,15 @@ def score_rows(
         _encode(values, categories, bins, start, n, where, codes)
         _terms(terms, codes, n, scores, raw)
         for i in range(n):
-            probability[i] = _probability(raw[i], calibration)
+            probability[i] = to_probability(raw[i], calibration)
         if not explaining:
             continue
         _swap(terms.table, explain.swap, codes, scores, n, replaced, fall)
         _same(values, start, n, explain, same)
         _moved(start, n, out.raw, explain, scores, (replaced, fall), same, moved, alone)
-        _reasons(start, n, calibration, explain, (moved, alone, fall), out)
+        reasons(start, n, calibration, explain, (moved, alone, fall), out)
         _swap(terms.table, levers.swap, codes, scores, n, lever_replaced, lever_fall)
         _what_ifs(values, start, n, calibration, levers, lever_fall, out)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
-def _probability(raw: float, calibration: Calibration) -> float:
-    # The same operations as Calibration.probability: 1 / (1 + exp(-(slope * raw + b))).
-    return 1.0 / (1.0 + np.exp(-(calibration[0] * raw + calibration[1])))  # type: ignore[no-any-return]
 
 
 @numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
@@ -202,112 +194,6 @@ def _moved(
             alone[q, i] = x - contrast
 
 
-@numba.njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
-def _threshold(p: float, calibration: Calibration, floor: float) -> float:
-    """Log-odds above which no change can lower ``p`` by the floor (less a slack): the
-    calibration rises, so an effect ``p - prob(x)`` reaches the floor only at ``x`` below
-    ``logit(p - floor)``. ``-inf`` when ``p`` itself is below the floor."""
-    q = p - floor * (1.0 - SLACK)
-    if q <= 0.0:
-        return -np.inf
-    return (np.log(q / (1.0 - q)) - calibration[1]) / calibration[0]  # type: ignore[no-any-return]
-
-
-@numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def _reasons(
-    start: int,
-    n: int,
-    calibration: Calibration,
-    explain: Explain,
-    block: tuple[Grid, Grid, Grid],
-    out: Outputs,
-) -> None:
-    """The block's reasons and leads: the candidates that pass the screen, gathered column
-    by column, then for each row their exact effects and the choice among them.
-
-    Arrays are taken out of their tuples once, here: read from a tuple inside the per-row
-    loops, each access paid a reference count, which cost more than the work itself.
-    """
-    moved, alone, fall = block
-    floor, singles, candidate = explain.floor, len(explain.feature), explain.candidate
-    first, second, effect, lead = out.first, out.second, out.effect, out.lead
-    raw, probability = out.raw[start : start + n], out.probability[start : start + n]
-    edge = np.empty(n)
-    for i in range(n):
-        edge[i] = _threshold(probability[i], calibration, floor)
-    listed, count = _screen(moved, edge)
-    found = np.empty(len(candidate))
-    index = np.empty(len(candidate), dtype=np.intp)
-    for i in range(n):
-        p, kept = probability[i], 0
-        for v in range(count[i]):
-            c = listed[i, v]
-            if c >= singles:  # a pair only when its interaction alone reaches the floor
-                own = alone[c - singles, i]
-                if own > edge[i] or p - _probability(own, calibration) < floor:
-                    continue
-            found[kept] = p - _probability(moved[c, i], calibration)
-            index[kept] = c
-            kept += found[kept] >= floor
-        c = _choose(
-            explain.overlap, candidate, found, index, kept, (first, second, effect), start + i
-        )
-        lead[start + i] = candidate[c, 0] if c >= 0 else -1
-        if c >= singles:  # of a pair, the input whose own effect is larger (first on a tie)
-            a, b = explain.pair_inputs[c - singles, 0], explain.pair_inputs[c - singles, 1]
-            own_a = p - _probability(raw[i] - fall[a, i], calibration)
-            if p - _probability(raw[i] - fall[b, i], calibration) > own_a:
-                lead[start + i] = candidate[c, 1]
-
-
-@numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def _screen(moved: Grid, edge: Floats) -> tuple[Ints, Ints]:
-    """Per row of the block, the candidates (in order) whose log-odds pass the edge: a
-    branch-free append, column by column."""
-    n = len(edge)
-    listed = np.empty((n, moved.shape[0]), dtype=np.intp)
-    count = np.zeros(n, dtype=np.intp)
-    for c in range(moved.shape[0]):
-        for i in range(n):
-            listed[i, count[i]] = c
-            count[i] += moved[c, i] <= edge[i]
-    return listed, count
-
-
-@numba.njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
-def _choose(
-    overlap: Flags,
-    candidate: Ints,
-    found: Floats,
-    index: Ints,
-    count: int,
-    chosen: tuple[Ints, Ints, Floats],
-    i: int,
-) -> int:
-    """The strongest candidates, greedily, no input named twice; on a tie the earlier one.
-    Returns the leading candidate (-1 for none)."""
-    first, second, effect = chosen
-    lead = -1
-    for rank in range(first.shape[0]):
-        best = -1
-        for v in range(count):
-            if index[v] >= 0 and (best < 0 or found[v] > found[best]):
-                best = v
-        if best < 0:
-            break
-        c = index[best]
-        lead = c if rank == 0 else lead
-        first[rank, i], second[rank, i], effect[rank, i] = (
-            candidate[c, 0],
-            candidate[c, 1],
-            found[best],
-        )
-        for v in range(count):
-            if index[v] >= 0 and overlap[c, index[v]]:
-                index[v] = -1
-    return lead
-
-
 @numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def _what_ifs(
     values: Floats,
@@ -325,6 +211,6 @@ def _what_ifs(
         for i in range(start, start + n):
             x = values[f, i]
             if x < target if below else x > target:
-                after = _probability(raw[i] - fall[g, i - start], calibration)
+                after = to_probability(raw[i] - fall[g, i - start], calibration)
                 if after != probability[i]:
                     what_if[m, i] = after

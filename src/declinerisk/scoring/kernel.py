@@ -29,7 +29,8 @@ from numpy.typing import NDArray
 from declinerisk.data.features import FeatureSet
 from declinerisk.explain import layouts
 from declinerisk.explain.actions import Lever, Playbook
-from declinerisk.explain.terms import Plan, TermTables, factorize
+from declinerisk.explain.binning import factorize
+from declinerisk.explain.terms import Plan, TermTables
 from declinerisk.explain.values import Reading, reading_of, render_value
 from declinerisk.modeling.bands import RiskBands
 from declinerisk.modeling.glassbox import Calibration, GlassboxModel
