@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from declinerisk.train.config import TrainConfig
 from declinerisk.data.mapping import ColumnMapping
-from declinerisk.train import run
+from declinerisk.train.run import run
 config = TrainConfig.model_validate({"models_dir": sys.argv[2], "tracking": {"enabled": False}})
 print(run(config, Path(sys.argv[1]), ColumnMapping()).folder)
 """

@@ -175,3 +175,18 @@ def test_stale_temporary_folders_of_dead_runs_are_removed(
     point_latest(models, folder)
     assert not stale.exists()
     assert load_model(models / LATEST).version == trained.manifest.version
+
+
+def test_a_model_pickled_by_a_version_whose_modules_moved_is_refused_with_retrain(
+    folder: Path,
+) -> None:
+    # What a pickle of a class from a module that no longer exists unpickles as: an import
+    # error inside joblib.load. It must become one clear refusal, not a traceback.
+    path = folder / "model.joblib"
+    path.write_bytes(
+        b"\x80\x04\x95 \x00\x00\x00\x00\x00\x00\x00\x8c\x13declinerisk.gone_42"
+        b"\x94\x8c\x01X\x94\x93\x94)\x81\x94."  # pickle.dumps of declinerisk.gone_42.X()
+    )
+    _edit_manifest(folder, model_sha256=artifacts.file_sha256(path))
+    with pytest.raises(IncompatibleModelError, match=r"another declinerisk version.*retrain"):
+        load_model(folder)

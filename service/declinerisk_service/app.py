@@ -103,7 +103,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         summary="Offer-decline risk for open offers: probability, band, reasons and action.",
         lifespan=lifespan,
         responses=errors.REFUSALS,  # every route documents the stable error body
-        docs_url=None,  # served by service.docs from the package, never from a CDN
+        docs_url=None,  # served by declinerisk_service.docs from the package, never from a CDN
         redoc_url=None,
     )
     app.state.settings = settings

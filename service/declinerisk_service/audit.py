@@ -1,10 +1,10 @@
 """Who called an admin route: the key's id and scope, for the audit trail.
 
-``AdminActor`` checks the ``admin`` scope like :func:`service.auth.require` and hands the
-handler an :class:`Actor`; a valid key without the scope is refused (403) and the refusal is
-written to the trail. Each admin handler writes one row with :func:`audited`. Use of every
-other scope is counted per key id in ``declinerisk_key_uses_total`` (a store write per score
-request would cost the scoring path). Neither the key nor any request value is written.
+``AdminActor`` checks the ``admin`` scope like :func:`declinerisk_service.auth.require` and
+hands the handler an :class:`Actor`; a valid key without the scope is refused (403) and the
+refusal is written to the trail. Each admin handler writes one row with :func:`audited`. Use
+of every other scope is counted per key id in ``declinerisk_key_uses_total`` (a store write
+per score request would cost the scoring path). Neither the key nor any request value is written.
 """
 
 from __future__ import annotations

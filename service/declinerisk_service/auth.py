@@ -1,6 +1,7 @@
 """API keys: ``X-API-Key`` or ``Authorization: Bearer``, checked against SHA-256 digests, each
-with its scopes (:mod:`service.scopes`). A wrong or missing key gets 401; a valid key outside
-the route's scope gets 403. Both schemes are declared in OpenAPI, so ``/docs`` can authorise.
+with its scopes (:mod:`declinerisk_service.scopes`). A wrong or missing key gets 401; a valid
+key outside the route's scope gets 403. Both schemes are declared in OpenAPI, so ``/docs``
+can authorise.
 """
 
 from __future__ import annotations

@@ -83,6 +83,7 @@ class ModelFollower:
                 self._apply(pointer)
             else:
                 self.generation = pointer.generation
+                self._on_swap(self._slot.current.version, self.generation)  # gauge = /readyz
 
     def reload(self, version: str | None) -> tuple[bool, str | None]:
         """The admin request: load here, then tell the other workers. Returns (reloaded,
@@ -167,7 +168,7 @@ def worker_header(app: ASGIApp) -> ASGIApp:
             if message["type"] == "http.response.start":
                 message["headers"] = [
                     *message.get("headers", []),
-                    (b"x-declinerisk-worker", worker),
+                    (WORKER_HEADER.encode(), worker),
                 ]
             await send(message)
 

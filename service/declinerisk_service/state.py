@@ -1,7 +1,7 @@
 """What the app holds while it runs: the model (swappable), the store, the recorder, metrics.
 
 Built in the lifespan, kept on ``app.state.runtime``, and reached by handlers only through the
-dependencies in :mod:`service.deps`.
+dependencies in :mod:`declinerisk_service.deps`.
 """
 
 from __future__ import annotations

@@ -154,7 +154,13 @@ def load_model(folder: Path) -> LoadedModel:
         )
     _check_compatible(manifest, folder)
     canary = _read_canary(folder, manifest)
-    model = joblib.load(model_path)
+    try:
+        model = joblib.load(model_path)
+    except (ImportError, AttributeError) as exc:  # pickled by a version whose modules moved
+        raise IncompatibleModelError(
+            f"{folder}: {MODEL_FILE} was written by another declinerisk version ({exc}); "
+            "retrain with this version"
+        ) from None
     if not isinstance(model, GlassboxModel):
         raise IncompatibleModelError(f"{folder}: {MODEL_FILE} is not a declinerisk model")
     expected = manifest.feature_set.names

@@ -89,9 +89,7 @@ def _typed_offer(
             reasons.append((name, reason))
     for name in REQUIRED:
         if name not in offer:
-            missing = (
-                refusals.ID_MISSING if name == schema.ID_COLUMN else "required (null when unknown)"
-            )
+            missing = refusals.ID_MISSING if name == schema.ID_COLUMN else REQUIRED_NOTE
             reasons.append((name, missing))
     return record, reasons
 

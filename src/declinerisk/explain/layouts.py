@@ -1,8 +1,8 @@
-"""The flat arrays the compiled kernel (:mod:`declinerisk.compiled`) reads, one model's worth.
+"""The flat arrays the compiled kernel (:mod:`declinerisk.scoring.compiled`) reads, per model.
 
 Plain named tuples of NumPy arrays, so numba compiles against them and the kernel
-(:mod:`declinerisk.kernel`) and the term tables (:mod:`declinerisk.terms`) build them once
-per model, in Python, where the model's structure is easy to read.
+(:mod:`declinerisk.scoring.kernel`) and the term tables (:mod:`declinerisk.explain.terms`)
+build them once per model, in Python, where the model's structure is easy to read.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Terms(NamedTuple):
 
 
 class Swap(NamedTuple):
-    """A compiled substitution (see :class:`declinerisk.terms.Plan`)."""
+    """A compiled substitution (see :class:`declinerisk.explain.terms.Plan`)."""
 
     term: Ints
     constant: Ints

@@ -24,6 +24,12 @@ service's threads score concurrently.
 
 from __future__ import annotations
 
+import os
+
+# Intel's vectorised maths (SVML), when installed, would give ``exp`` in vectorised loop bodies
+# other last bits than in their scalar remainders: one offer and a batch must agree exactly.
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
 import numba
 import numpy as np
 

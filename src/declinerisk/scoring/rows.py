@@ -5,8 +5,9 @@ order) and the Spark job writes the scored rows of :func:`score_batch`. Both go 
 :meth:`Scorer.validate` and :meth:`Scorer.score`, the same calls as ``declinerisk score``,
 so the numbers, words and refusals are the in-process ones.
 
-Rows are scored independently: a repeated offer id is a property of a whole file, so the
-callers that see one (the file scorers) refuse repeats themselves.
+Rows are scored independently. Repeated offer ids: the pyfunc refuses those within one call
+(``duplicates=True``, as a request); the Spark job finds them over the whole file and passes
+them as ``refuse``.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from declinerisk.explain.reasons import ReasonWriter
 from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
 from declinerisk.scoring.kernel import Kernel, KernelResult
 from declinerisk.scoring.predictor import ModelInfo, ScoredOffer
+from declinerisk.scoring.sinks import open_sink
 
 __all__ = ["ScoreReport", "ScoredOffer", "Scorer", "score_file"]
-from declinerisk.scoring.sinks import open_sink
 
 CHUNK_ROWS = 100_000
 BANDS = [HIGH, MEDIUM, LOW]

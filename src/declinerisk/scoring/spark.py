@@ -1,6 +1,6 @@
 """Scoring open offers on Spark: Parquet in, Parquet out, any size, local or on a cluster.
 
-Each Python worker scores Arrow batches with :func:`declinerisk.scored_rows.score_batch`, the
+Each Python worker scores Arrow batches with :func:`declinerisk.scoring.rows.score_batch`, the
 function the MLflow pyfunc's ``predict`` calls, on the same verified model folder (shipped to
 the workers with ``addFile``). That is ``mapInArrow`` rather than ``mlflow.pyfunc.spark_udf``:
 

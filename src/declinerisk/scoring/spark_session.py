@@ -1,6 +1,6 @@
 """A Spark session for batch scoring: quiet, sized for the machine, with its files in one place.
 
-Spark (``pip install 'declinerisk[spark]'``) and Java 17+ are needed only here. The JVM's
+Spark (the ``spark`` extra: ``pip install -e '.[spark]'`` in a checkout) and Java 17+ are needed only here. The JVM's
 console output (its log, Python workers' stderr) goes to a log file instead of the terminal:
 a scoring run prints its own one-line summary, and a failure names the log.
 """
@@ -45,7 +45,7 @@ def spark_session(settings: SparkSettings, workdir: Path, log: Path) -> Iterator
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise SparkError(
-            "the Spark engine needs pyspark: pip install 'declinerisk[spark]' (and Java 17+)"
+            "the Spark engine needs pyspark: pip install -e '.[spark]' (and Java 17+)"
         ) from exc
     local = workdir / "spark-local"
     local.mkdir(parents=True, exist_ok=True)

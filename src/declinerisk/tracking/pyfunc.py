@@ -3,7 +3,7 @@
 Each input row gives one output row, in order: probability, band, up to three reasons
 (column, value, typical value, effect, sentence), the action, the what-ifs and the model
 version, or ``status`` refused with the refusal's reasons. The columns are declared in the
-logged signature (:func:`declinerisk.scored_rows.row_columns`), so ``mlflow.pyfunc.spark_udf``
+logged signature (:func:`declinerisk.scoring.rows.row_columns`), so ``mlflow.pyfunc.spark_udf``
 can return them as a struct and ``mlflow models serve`` answers as the service does.
 
 It wraps the verified model folder rather than re-serialising the model, so MLflow serves
