@@ -49,7 +49,7 @@ def score(
         Engine,
         typer.Option(
             help="local: this process, streaming the file; spark: Parquet file or folder in, "
-            "Parquet folder out, on Spark (the spark extra: pip install -e '.[spark]', and Java 17+)",
+            "Parquet folder out, on Spark (the spark extra: pip install -e '.[spark]'; Java 17+)",
         ),
     ] = Engine.local,
     master: Annotated[

@@ -1,8 +1,9 @@
 """A Spark session for batch scoring: quiet, sized for the machine, with its files in one place.
 
-Spark (the ``spark`` extra: ``pip install -e '.[spark]'`` in a checkout) and Java 17+ are needed only here. The JVM's
-console output (its log, Python workers' stderr) goes to a log file instead of the terminal:
-a scoring run prints its own one-line summary, and a failure names the log.
+Spark (the ``spark`` extra: ``pip install -e '.[spark]'`` in a checkout) and Java 17+ are
+needed only here. The JVM's console output (its log, Python workers' stderr) goes to a log
+file instead of the terminal: a scoring run prints its own one-line summary, and a failure
+names the log.
 """
 
 from __future__ import annotations
