@@ -172,6 +172,19 @@ def test_the_better_cross_fitted_setting_is_chosen_and_recorded(
     assert result.manifest.estimator.params.learning_rate == chosen["learning_rate"]
 
 
+def test_interactions_given_as_the_shipped_config_does_train_and_load(
+    tmp_path: Path, demo_csv: Path
+) -> None:
+    # training/config.toml says interactions = "3x" (three pairs per input); the fast test
+    # recipe gives a count. The manifest must record either form, and the model must load.
+    shipped = TrainConfig.model_validate({}).glassbox.interactions
+    assert shipped == "3x"
+    glassbox = {**FAST_GLASSBOX, "interactions": shipped}
+    result = run(fast_config(tmp_path / "models", glassbox=glassbox), demo_csv, ColumnMapping())
+    assert result.manifest.estimator.params.interactions == "3x"
+    assert load_model(result.folder).manifest.estimator.params.interactions == "3x"
+
+
 def test_the_champion_gate_compares_on_offers_later_than_the_champions_data(
     tmp_path: Path, config: TrainConfig
 ) -> None:

@@ -36,7 +36,7 @@ class DataFingerprint(_Record):
 class EstimatorParams(_Record):
     """The shipped EBM's settings (shown on the console and in the report)."""
 
-    interactions: int
+    interactions: int | float | str  # as configured: a count, a fraction, or "3x" the inputs
     outer_bags: int
     learning_rate: float
     smoothing_rounds: int
