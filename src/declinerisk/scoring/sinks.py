@@ -56,16 +56,24 @@ def _arrow(column: pd.Series, kind: pa.DataType) -> pa.Array:
     )
 
 
-class _CsvSink:
+class _ArrowSink:
+    """One Arrow writer (CSV or Parquet) opened on the first chunk, whose schema it keeps."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._writer: pacsv.CSVWriter | None = None
+        self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
+
+    def _open(self, schema: pa.Schema) -> pacsv.CSVWriter | pq.ParquetWriter:
+        raise NotImplementedError
+
+    def _write_empty(self) -> None:
+        raise NotImplementedError
 
     def write(self, frame: pd.DataFrame) -> None:
         if self._schema is None:
             self._schema = arrow_schema(frame)
-            self._writer = pacsv.CSVWriter(str(self._path), self._schema)
+            self._writer = self._open(self._schema)
         assert self._writer is not None
         self._writer.write_table(arrow_table(frame, self._schema))
 
@@ -73,25 +81,21 @@ class _CsvSink:
         if self._writer is not None:
             self._writer.close()
         else:
-            self._path.write_text("")
+            self._write_empty()
 
 
-class _ParquetSink:
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._writer: pq.ParquetWriter | None = None
-        self._schema: pa.Schema | None = None
+class _CsvSink(_ArrowSink):
+    def _open(self, schema: pa.Schema) -> pacsv.CSVWriter:
+        return pacsv.CSVWriter(str(self._path), schema)
 
-    def write(self, frame: pd.DataFrame) -> None:
-        if self._schema is None:
-            self._schema = arrow_schema(frame)
-            self._writer = pq.ParquetWriter(str(self._path), self._schema)
-        assert self._writer is not None
-        self._writer.write_table(arrow_table(frame, self._schema))
+    def _write_empty(self) -> None:
+        self._path.write_text("")
 
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        else:
-            # No chunk at all (an empty input): still a readable, empty Parquet file.
-            pq.write_table(pa.table({}), str(self._path))
+
+class _ParquetSink(_ArrowSink):
+    def _open(self, schema: pa.Schema) -> pq.ParquetWriter:
+        return pq.ParquetWriter(str(self._path), schema)
+
+    def _write_empty(self) -> None:
+        # No chunk at all (an empty input): still a readable, empty Parquet file.
+        pq.write_table(pa.table({}), str(self._path))
