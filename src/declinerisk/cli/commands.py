@@ -149,9 +149,10 @@ def drift(
     loaded = load_reference(model)
     scorer = Scorer(loaded)
     if is_database_url(current):
-        from declinerisk.store.database import open_store
+        from declinerisk.store.database import opened_store
 
-        frame, scores = drift_.current_from_store(open_store(current), scorer.features, days)
+        with opened_store(current) as store:
+            frame, scores = drift_.current_from_store(store, scorer.features, days)
     else:
         validated = scorer.validate(read_table(Path(current)), load_mapping(mapping), current)
         frame = validated.valid()

@@ -13,7 +13,7 @@ import typer
 
 from declinerisk.cli.app import app, user_errors
 from declinerisk.events.outbox import DEAD, DELIVERED, PENDING, Outbox
-from declinerisk.store.database import DEFAULT_URL, open_store
+from declinerisk.store.database import DEFAULT_URL, opened_store
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,8 +32,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    store = open_store(args.database_url)
-    try:
+    with opened_store(args.database_url) as store:
         outbox = Outbox(store)
         if args.command == "resend":
             print(f"re-sent {outbox.resend(args.ids)} events")
@@ -45,8 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{event.id}\t{event.status}\t{event.attempts}\t{event.event_type}\t"
                 f"{event.offer_id}\t{event.url}\t{event.last_error or ''}"
             )
-    finally:
-        store.engine.dispose()
     return 0
 
 

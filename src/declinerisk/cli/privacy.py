@@ -40,14 +40,11 @@ def privacy_erase(
     """Erase every record of an offer id (scores, outcomes, spooled records, outbound events);
     it is refused from then on. Prefer the admin route while the service runs."""
     from declinerisk.store import audit, privacy
-    from declinerisk.store.database import open_store
+    from declinerisk.store.database import opened_store
 
-    store = open_store(database_url)
-    try:
+    with opened_store(database_url) as store:
         done = privacy.erase(store, offer_id, privacy.erase_spooled(spool))
         audit.record(store, audit.Entry("erase", "erased", "cli", detail=done.detail()))
-    finally:
-        store.engine.dispose()
     print(f"erased: {done.detail()}")
     return 0
 
@@ -61,15 +58,12 @@ def privacy_export(
 ) -> int:
     """Print everything held about an offer id as JSON (exit 2 when nothing is held)."""
     from declinerisk.store import audit, privacy
-    from declinerisk.store.database import open_store
+    from declinerisk.store.database import opened_store
 
-    store = open_store(database_url)
-    try:
+    with opened_store(database_url) as store:
         found = privacy.export_with_spool(store, offer_id, spool)
         outcome = "found" if found else "not_found"
         audit.record(store, audit.Entry("export", outcome, "cli"))
-    finally:
-        store.engine.dispose()
     if found is None:
         _fail("nothing is held about this offer id")
         return 2  # unreachable: _fail exits
@@ -99,15 +93,12 @@ def privacy_purge(
     from datetime import UTC, datetime
 
     from declinerisk.store import audit
-    from declinerisk.store.database import open_store
+    from declinerisk.store.database import opened_store
     from declinerisk.store.retention import RetentionPolicy, purge
 
-    store = open_store(database_url)
-    try:
+    with opened_store(database_url) as store:
         done = purge(store, RetentionPolicy(days, keep_training), datetime.now(UTC))
         audit.record(store, audit.Entry("purge", "done", "cli", detail=done.detail()))
-    finally:
-        store.engine.dispose()
     print(f"purged records older than {days} days: {done.detail()}")
     return 0
 
@@ -120,13 +111,10 @@ def privacy_audit(
 ) -> int:
     """The audit trail, newest first: time, key id, scope, action, outcome, counts."""
     from declinerisk.store import audit
-    from declinerisk.store.database import open_store
+    from declinerisk.store.database import opened_store
 
-    store = open_store(database_url)
-    try:
+    with opened_store(database_url) as store:
         rows = audit.listed(store, limit)
-    finally:
-        store.engine.dispose()
     for row in rows:
         print(
             f"{row.at.isoformat()}\t{row.key_id or '-'}\t{row.scope}\t{row.action}\t"

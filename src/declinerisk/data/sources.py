@@ -100,14 +100,11 @@ def read_offers(source: str | Path) -> tuple[pd.DataFrame, str]:
     if not is_database_url(source):
         path = Path(source)
         return read_table(path), file_sha256(path) if path.is_file() else ""
-    from declinerisk.store.database import open_store
+    from declinerisk.store.database import opened_store
 
-    store = open_store(str(source))
-    try:
+    with opened_store(str(source)) as store:
         frame = store.training_frame()
-    finally:
-        store.engine.dispose()
-    return frame, store.fingerprint(frame)
+        return frame, store.fingerprint(frame)
 
 
 def count_rows(path: Path) -> int | None:

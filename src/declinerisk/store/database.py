@@ -259,6 +259,16 @@ def open_store(url: str = DEFAULT_URL, on_scores: ScoreHook | None = None) -> St
     return Store(engine, on_scores)
 
 
+@contextmanager
+def opened_store(url: str = DEFAULT_URL) -> Iterator[Store]:
+    """:func:`open_store` for one command's work: its connections are closed afterwards."""
+    store = open_store(url)
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+
+
 def _safe(url: str) -> str:
     """The URL without its password, for messages."""
     from sqlalchemy.engine import make_url
