@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
@@ -63,3 +66,17 @@ def loaded_pyfunc(trained: TrainResult) -> DeclineRiskPyfunc:
     model = DeclineRiskPyfunc()
     model.load_context(SimpleNamespace(artifacts={ARTIFACT_KEY: str(trained.folder)}))
     return model
+
+
+def run_module(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m <args>`` in a fresh process, as a person runs it (wide console, one thread)."""
+    env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )

@@ -14,7 +14,7 @@ from declinerisk.cli import display
 from declinerisk.cli.main import app, mount_plugins
 from declinerisk.cli.training import summary_table
 from declinerisk.train.run import TrainResult
-from tests.factories import FAST_CONFIG_FILE, write_demo
+from tests.factories import FAST_CONFIG_FILE, run_module, write_demo
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
 pytestmark = pytest.mark.slow
@@ -30,22 +30,9 @@ TRAIN_OPTIONS = (
 )
 
 
-def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
-
-
 @pytest.mark.parametrize("program", [("declinerisk", "train"), ("declinerisk.train",)])
 def test_train_help_lists_every_option(program: tuple[str, ...]) -> None:
-    done = _run(*program, "--help")
+    done = run_module(*program, "--help")
     assert done.returncode == 0, done.stderr
     for option in TRAIN_OPTIONS:
         assert option in done.stdout
@@ -54,7 +41,7 @@ def test_train_help_lists_every_option(program: tuple[str, ...]) -> None:
 def test_declinerisk_train_trains(tmp_path: Path) -> None:
     data = write_demo(tmp_path / "offers.csv", rows=1_500, seed=4)
     models = tmp_path / "models"
-    done = _run(
+    done = run_module(
         "declinerisk",
         "train",
         "--data",
@@ -83,7 +70,7 @@ def test_every_option_and_argument_has_help() -> None:
 
 
 def test_top_level_help_is_written_for_users() -> None:
-    done = _run("declinerisk", "--help")
+    done = run_module("declinerisk", "--help")
     assert done.returncode == 0
     assert "Each subcommand imports" not in done.stdout
     assert "decline probability" in done.stdout and "train" in done.stdout
@@ -100,7 +87,7 @@ def test_a_missing_or_empty_file_is_one_line_and_exit_2(
         ["score", str(path), "--model", str(trained.folder)],
         ["train", "--data", str(path), "--no-tracking"],
     ):
-        done = _run("declinerisk", *command, cwd=tmp_path)
+        done = run_module("declinerisk", *command, cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
@@ -116,7 +103,7 @@ def test_other_obvious_mistakes_are_one_line_too(tmp_path: Path) -> None:
         ["report", str(tmp_path / "nowhere")],
         ["demo-data", "--out", str(tmp_path / "offers.json")],
     ):
-        done = _run("declinerisk", *command, cwd=tmp_path)
+        done = run_module("declinerisk", *command, cwd=tmp_path)
         assert done.returncode == 2, command
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 

@@ -12,7 +12,7 @@ from declinerisk.data.mapping import ColumnMapping, load_mapping
 from declinerisk.errors import ConfigError, MissingColumnError
 from declinerisk.train.config import TrainConfig
 from declinerisk.train.run import TrainResult, run
-from tests.factories import make_offers
+from tests.factories import make_offers, run_module
 
 EXAMPLE = Path(__file__).parents[1] / "training" / "mapping.example.toml"
 
@@ -95,8 +95,6 @@ def test_a_mapped_column_missing_from_the_export_is_named(
 def test_open_offers_in_the_mappings_format_score_without_outcome_columns(
     tmp_path: Path, config: TrainConfig
 ) -> None:
-    import subprocess
-    import sys
 
     import pandas as pd
 
@@ -105,23 +103,16 @@ def test_open_offers_in_the_mappings_format_score_without_outcome_columns(
     past = pd.read_csv(_export_like_the_example(tmp_path / "again.csv", rows=200))
     past.drop(columns=["Status", "Decline Reason"]).to_csv(open_path, index=False)
     out = tmp_path / "scored.csv"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "declinerisk",
-            "score",
-            str(open_path),
-            "--out",
-            str(out),
-            "--mapping",
-            str(EXAMPLE),
-            "--model",
-            str(result.folder),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_module(
+        "declinerisk",
+        "score",
+        str(open_path),
+        "--out",
+        str(out),
+        "--mapping",
+        str(EXAMPLE),
+        "--model",
+        str(result.folder),
     )
     assert done.returncode == 0, done.stderr
     assert "scored 200 of 200 offers" in done.stdout

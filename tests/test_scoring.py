@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +12,7 @@ from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.scoring.scorer import Scorer, errors_path, score_file
 from declinerisk.train.run import TrainResult
+from tests.factories import run_module
 
 
 @pytest.fixture(scope="module")
@@ -109,21 +107,8 @@ def test_score_command_reports_counts_and_writes_files(
     frame.loc[7, "days_in_process"] = -1
     frame.to_csv(path, index=False)
     out = tmp_path / "scored.csv"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "declinerisk",
-            "score",
-            str(path),
-            "--out",
-            str(out),
-            "--model",
-            str(trained.folder),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_module(
+        "declinerisk", "score", str(path), "--out", str(out), "--model", str(trained.folder)
     )
     assert done.returncode == 0, done.stderr
     assert "scored 299 of 300 offers" in done.stdout
@@ -138,24 +123,16 @@ def test_a_clean_file_says_no_rows_rejected(tmp_path: Path, trained: TrainResult
     path, frame = _open_offers(tmp_path, 50)
     frame.to_csv(path, index=False)
     out = tmp_path / "scored.csv"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "declinerisk",
-            "score",
-            str(path),
-            "--out",
-            str(out),
-            "--model",
-            str(trained.folder),
-            "--show",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
+    done = run_module(
+        "declinerisk",
+        "score",
+        str(path),
+        "--out",
+        str(out),
+        "--model",
+        str(trained.folder),
+        "--show",
+        "3",
     )
     assert done.returncode == 0, done.stderr
     assert "no rows rejected" in done.stdout
