@@ -41,6 +41,13 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024)
     playbook: Path | None = None
     scoring_threads: int = Field(2, ge=1, le=64, description="threads that run scoring")
+    inline_offers: int = Field(
+        16,
+        ge=0,
+        le=100_000,
+        description="requests of up to this many offers are scored on the event loop: "
+        "handing them to a scoring thread costs more than scoring them",
+    )
     reload_poll_seconds: float = Field(
         1.0,
         gt=0,

@@ -86,6 +86,10 @@ class ReasonWriter:
         """One more than the number of inputs: the base of the candidate keys."""
         return self._size
 
+    def typical_text(self, j: int) -> str:
+        """Input ``j``'s typical value in words: what its effects are measured against."""
+        return self._typical[j]
+
     def sentence(self, j: int, value: str, k: int = NONE, other: str = "") -> str:
         """The sentence of input ``j`` at ``value`` (with input ``k`` at ``other``: a pair)."""
         key = (j, k, value, other)

@@ -19,6 +19,8 @@ from numpy.typing import ArrayLike, NDArray
 HIGH = "high"
 MEDIUM = "medium"
 LOW = "low"
+# Up to this many probabilities are banded in plain Python (a request), more with NumPy.
+FEW = 32
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class RiskBands:
 
     def bands(self, probabilities: ArrayLike, raw: ArrayLike | None = None) -> NDArray[np.str_]:
         p = np.asarray(probabilities, dtype=float)
+        if p.size <= FEW:
+            return self._few(p, raw)
         r = None if raw is None else np.asarray(raw, dtype=float)
         high = self._at_or_above(p, r, self.high, self.high_raw)
         medium = self._at_or_above(p, r, self.medium, self.medium_raw)
@@ -77,6 +81,18 @@ class RiskBands:
         codes = np.where(high, 2, medium.astype(np.int8))
         names: NDArray[np.str_] = np.asarray([LOW, MEDIUM, HIGH])[codes]
         return names
+
+    def _few(self, p: NDArray[np.float64], raw: ArrayLike | None) -> NDArray[np.str_]:
+        """:meth:`bands` of a few probabilities (a request), the same comparisons per value
+        without NumPy's cost per operation."""
+        r = [None] * p.size if raw is None else np.asarray(raw, dtype=float).tolist()
+        names = []
+        for x, y in zip(p.tolist(), r, strict=True):
+            if _reaches(x, y, self.high, self.high_raw):
+                names.append(HIGH)
+            else:
+                names.append(MEDIUM if _reaches(x, y, self.medium, self.medium_raw) else LOW)
+        return np.asarray(names, dtype=np.str_)
 
     @staticmethod
     def _at_or_above(
@@ -105,3 +121,10 @@ def _pair(
     count = min(max(round(share * len(p)), 1), len(p))
     at = order[len(p) - count]
     return float(p[at]), float(raw[at])
+
+
+def _reaches(p: float, raw: float | None, threshold: float, threshold_raw: float | None) -> bool:
+    """One value of ``RiskBands._at_or_above``."""
+    if raw is None or threshold_raw is None:
+        return p >= threshold
+    return p > threshold or (p == threshold and raw >= threshold_raw)

@@ -28,7 +28,8 @@ from declinerisk.errors import RowProblem
 from declinerisk.explain.actions import Playbook, load_playbook
 from declinerisk.explain.reasons import ReasonWriter
 from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
-from declinerisk.scoring.kernel import Kernel, KernelResult
+from declinerisk.scoring.kernel import Kernel
+from declinerisk.scoring.offers import OfferWriter
 from declinerisk.scoring.predictor import ModelInfo, ScoredOffer
 from declinerisk.scoring.sinks import open_sink
 
@@ -57,6 +58,7 @@ class Scorer:
             model.model, self.features, typical, model.manifest.risk_bands, playbook
         )
         self.writer = ReasonWriter(self.features, typical, playbook)
+        self.offers = OfferWriter(self.features, self.writer, self.kernel.levers, model.version)
         manifest = model.manifest
         report = model.path / "report.html"
         self.info = ModelInfo(
@@ -79,36 +81,7 @@ class Scorer:
         return self.model.manifest
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[ScoredOffer]:
-        columns = columns_of_records(records, self.features)
-        result = self.kernel.score(columns, len(records))
-        return [
-            ScoredOffer(
-                offer_id=str(record[schema.ID_COLUMN]),
-                decline_probability=float(result.probability[i]),
-                risk_band=str(result.band[i]),
-                reasons=self.writer.reasons_of(result, i, columns),
-                action=self.writer.action(int(result.lead[i]), str(result.band[i])),
-                what_ifs=self.writer.what_ifs_of(result, i, self.kernel.levers),
-                model_version=self.version,
-                warnings=self._warnings(result, i, columns),
-            )
-            for i, record in enumerate(records)
-        ]
-
-    def _warnings(
-        self, result: KernelResult, i: int, columns: Mapping[str, np.ndarray]
-    ) -> list[str]:
-        warnings = [
-            f"{name}: value not seen in training, scored as an unknown category"
-            for j, name in enumerate(self.features.names)
-            if result.unseen[j, i]
-        ]
-        warnings += [
-            f"{c.name}: not given, scored as not recorded"
-            for c in self.features.columns
-            if c.role is not schema.Role.OPTIONAL and _missing(columns[c.name][i])
-        ]
-        return warnings
+        return self.offers.offers(self.kernel.score_records(records), records)
 
     def validate(
         self,
@@ -158,27 +131,6 @@ def _bands(band: NDArray[np.str_]) -> pd.Categorical:
 def columns_of_frame(offers: pd.DataFrame, features: FeatureSet) -> dict[str, np.ndarray]:
     """One array per input of a validated frame, as the kernel takes them."""
     return {name: offers[name].to_numpy() for name in features.names}
-
-
-def columns_of_records(
-    records: Sequence[Mapping[str, Any]], features: FeatureSet
-) -> dict[str, np.ndarray]:
-    """One array per input of plain records, typed as validation types a frame.
-
-    Numbers (booleans as 0/1) become floats with NaN for missing; categories stripped text
-    with None for missing or blank, so a record scores exactly as the same row of a file.
-    """
-    columns: dict[str, np.ndarray] = {}
-    for column in features.columns:
-        values = [record.get(column.name) for record in records]
-        if column.is_numeric:
-            columns[column.name] = np.asarray(
-                [np.nan if v is None else float(v) for v in values], dtype=np.float64
-            )
-        else:
-            text = [None if v is None else str(v).strip() or None for v in values]
-            columns[column.name] = np.asarray(text, dtype=object)
-    return columns
 
 
 @dataclass(frozen=True)
@@ -246,8 +198,3 @@ def _write_problems(handle: object, problems: list[RowProblem], offers: pd.DataF
         frame[schema.ID_COLUMN] = frame["row"].map(ids.where(ids.notna(), None))
         frame = frame[ERROR_COLUMNS].sort_values(["row", "column"])
         frame.to_csv(handle, index=False, header=False)
-
-
-def _missing(value: Any) -> bool:
-    """None (a blank category) or NaN (a missing number), as the kernel scores them."""
-    return value is None or (isinstance(value, float) and value != value)

@@ -1,0 +1,88 @@
+"""The kernel's inputs from plain records (a request's offers), row by row.
+
+The column path (:meth:`declinerisk.scoring.kernel.Kernel.score` on a file's arrays)
+factorises each category column and builds a table per column with NumPy; for a request of a
+few offers NumPy's cost per call outweighs the work. Here the same inputs are built with
+dictionary look-ups per value, exactly as the column path reads them (a test compares the two
+bit for bit): numbers as floats with NaN for missing, a category as "reads as its typical
+value" (1.0 or 0.0) and each binning slot's code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from declinerisk.data.features import FeatureSet
+from declinerisk.explain.binning import Binning
+from declinerisk.explain.values import render_value
+
+# (input, value) -> typical flag, remembered; unseen categories are unbounded, so it starts over.
+FLAG_CACHE = 10_000
+
+
+class RecordReader:
+    """One model's inputs, read from records."""
+
+    def __init__(
+        self,
+        features: FeatureSet,
+        numeric: Sequence[bool],
+        typical_text: Mapping[int, str],
+        slots: Sequence[tuple[int, Binning]],
+    ) -> None:
+        """``numeric``: per input, whether the model bins it by cut points (else as a
+        category); ``slots``: each category slot's input and binning, in the kernel's order."""
+        names = features.names
+        self._columns = features.columns
+        self._typical_text = typical_text
+        # Plain Python tuples: indexing NumPy arrays per value is slow.
+        self._plan = [(j, names[j], bool(numeric[j])) for j in range(len(names))]
+        self._slots = [(j, names[j], binning) for j, binning in slots]
+        self._flags: dict[tuple[int, Any], float] = {}
+
+    def inputs(
+        self, records: Sequence[Mapping[str, Any]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.bool_]]:
+        """Inputs x rows of numbers (a category: its typical flag), category slots x rows
+        of bin codes, and inputs x rows of "a category never seen in training"."""
+        flag, plan, slots = self._typical_flag, self._plan, self._slots
+        values = [
+            [
+                (math.nan if (v := record.get(name)) is None else float(v))
+                if numeric
+                else flag(j, record.get(name))
+                for j, name, numeric in plan
+            ]
+            for record in records
+        ]
+        codes = [[b.code(record.get(name)) for _, name, b in slots] for record in records]
+        unseen = np.zeros((len(plan), len(records)), dtype=bool)
+        for i, row in enumerate(codes):
+            for (j, _, binning), code in zip(slots, row, strict=True):
+                if code == binning.unseen:
+                    unseen[j, i] = True
+        return _c_order(values, np.float64, len(plan)), _c_order(codes, np.intp, len(slots)), unseen
+
+    def _typical_flag(self, j: int, value: Any) -> float:
+        """1.0 when input ``j``'s category ``value`` reads as its typical value."""
+        text = self._typical_text.get(j)
+        if text is None:
+            return 0.0
+        key = (j, value)
+        flag = self._flags.get(key)
+        if flag is None:
+            if len(self._flags) >= FLAG_CACHE:
+                self._flags.clear()
+            flag = self._flags[key] = float(render_value(self._columns[j], value) == text)
+        return flag
+
+
+def _c_order(rows: list[list[Any]], dtype: Any, width: int) -> Any:
+    """Rows x ``width`` lists as a ``width`` x rows C-ordered array (the compiled kernel is
+    compiled for C order; another layout would compile it again)."""
+    return np.ascontiguousarray(np.array(rows, dtype=dtype).reshape(len(rows), width).T)
