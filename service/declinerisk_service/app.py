@@ -18,7 +18,7 @@ from declinerisk.scoring.predictor import Predictor
 from declinerisk.scoring.scorer import Scorer
 from declinerisk.store.database import open_store
 from declinerisk.store.recorder import ScoreRecorder
-from declinerisk_service import board, docs, errors, fleet, integrations, retention
+from declinerisk_service import board, docs, errors, fleet, integrations, json_body, retention
 from declinerisk_service.audit import KeyUses
 from declinerisk_service.limits import BodySizeLimit
 from declinerisk_service.metrics import ServiceMetrics
@@ -34,6 +34,7 @@ from declinerisk_service.routes import (
     scores,
     webhooks,
 )
+from declinerisk_service.schemas import ScoresRequest
 from declinerisk_service.scopes import parse_grants
 from declinerisk_service.settings import ServiceSettings
 from declinerisk_service.state import ModelSlot, Runtime
@@ -112,6 +113,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     errors.install(app)
     docs.install(app)
     board.install(app, settings)
+    json_body.document_models(app, [ScoresRequest])  # the scoring route reads its own body
     for router in (
         scores.router,
         model.router,

@@ -22,8 +22,8 @@ API_KEY_HEADER = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="an API key (its SHA-256 is configured)"
 )
 BEARER = HTTPBearer(auto_error=False, description="the same API key as a bearer token")
-# The OpenAPI security of a route whose scope check does not document itself
-# (``require_undocumented``): either scheme, as ``require`` declares them.
+# The OpenAPI security of a route that checks its key itself with ``authorize`` (the scoring
+# route, where dependencies cost more than the work): either scheme, as ``require`` declares.
 SECURITY: dict[str, Any] = {
     "security": [{API_KEY_HEADER.scheme_name: []}, {BEARER.scheme_name: []}]
 }
@@ -87,17 +87,6 @@ def require(scope: str) -> Callable[..., Awaitable[None]]:
     return check
 
 
-def require_undocumented(scope: str) -> Callable[..., Awaitable[None]]:
-    """:func:`require` without its two documenting sub-dependencies, for the scoring route:
-    FastAPI solves every dependency on every request, and those two cost more than scoring
-    one offer. The route declares the same schemes itself (``SECURITY``)."""
-
-    async def check(request: Request) -> None:
-        authorize(request, scope)
-
-    return check
-
-
 def authorize(request: Request, scope: str) -> None:
     """Let through a key holding ``scope``; 401 for a missing or unknown key, 403 otherwise."""
     grant = _grant(request)
@@ -119,7 +108,6 @@ async def require_api_key(
 
 
 Authenticated = Annotated[None, Depends(require_api_key)]
-ScoreScope = Annotated[None, Depends(require_undocumented("score"))]
 OutcomesScope = Annotated[None, Depends(require("outcomes"))]
 ModelScope = Annotated[None, Depends(require("model"))]
 AdminScope = Annotated[None, Depends(require("admin"))]

@@ -17,15 +17,20 @@ from declinerisk.data.records import validate_records
 from declinerisk.errors import RowProblem
 from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.recorder import score_rows
-from declinerisk_service.auth import SECURITY, ScoreScope
+from declinerisk_service.auth import SECURITY, authorize
 from declinerisk_service.deps import runtime_of, settings_of
+from declinerisk_service.json_body import documented, validated_body
 from declinerisk_service.schemas import ScoresRequest, ScoresResponse
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 
 
-@router.post("/scores", response_model=ScoresResponse, openapi_extra=SECURITY)
-async def score_offers(request: Request, body: ScoresRequest, _: ScoreScope) -> Response:
+@router.post(
+    "/scores",
+    response_model=ScoresResponse,
+    openapi_extra={**documented(ScoresRequest), **SECURITY},
+)
+async def score_offers(request: Request) -> Response:
     """Decline probability, risk band, top three reasons and the action, per offer.
 
     Coerced, nothing else: an integer `offer_id` (kept as text), an ISO 8601 `offer_date`
@@ -36,7 +41,11 @@ async def score_offers(request: Request, body: ScoresRequest, _: ScoreScope) -> 
     words of `declinerisk score`'s errors file; rows in messages count offers from 1 in
     request order (`offers[0]` is row 1).
     """
-    # The hot path: app state is read directly, not through dependencies (see deps).
+    # The hot path: FastAPI's dependencies and body parameter cost more than scoring one
+    # offer, so the key, the body and the app state are read here (with the same checks and
+    # errors: auth.authorize, json_body.validated_body, deps).
+    authorize(request, "score")
+    body = await validated_body(request, ScoresRequest)
     runtime, settings = runtime_of(request), settings_of(request)
     predictor = runtime.models.current
     records = _validated(body.offers, settings.max_offers_per_request, predictor.features)

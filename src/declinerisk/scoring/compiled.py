@@ -66,16 +66,19 @@ def score_rows(
 ) -> None:
     """Fill ``out`` for every row of ``values`` (inputs x rows; a categorical input holds
     1.0 where its value reads as typical) and ``categories`` (category slots x rows)."""
-    codes = np.zeros((len(bins.slot_input), BLOCK), dtype=np.intp)
-    where = np.zeros((len(bins.cut_start), BLOCK), dtype=np.intp)
-    scores = np.zeros((len(terms.offset), BLOCK))
-    replaced = np.zeros((len(explain.swap.term), BLOCK))
-    fall = np.zeros((explain.swap.groups, BLOCK))
-    lever_replaced = np.zeros((len(levers.swap.term), BLOCK))
-    lever_fall = np.zeros((levers.swap.groups, BLOCK))
-    moved = np.zeros((len(explain.overlap), BLOCK))
-    alone = np.zeros((len(explain.pair_term), BLOCK))
-    same = np.zeros((len(explain.feature), BLOCK), dtype=np.bool_)
+    # Scratch as wide as the rows when fewer than a block: one offer (a request) must not
+    # allocate and clear a block's worth (hundreds of kilobytes) on every call.
+    width = min(BLOCK, values.shape[1])
+    codes = np.zeros((len(bins.slot_input), width), dtype=np.intp)
+    where = np.zeros((len(bins.cut_start), width), dtype=np.intp)
+    scores = np.zeros((len(terms.offset), width))
+    replaced = np.zeros((len(explain.swap.term), width))
+    fall = np.zeros((explain.swap.groups, width))
+    lever_replaced = np.zeros((len(levers.swap.term), width))
+    lever_fall = np.zeros((levers.swap.groups, width))
+    moved = np.zeros((len(explain.overlap), width))
+    alone = np.zeros((len(explain.pair_term), width))
+    same = np.zeros((len(explain.feature), width), dtype=np.bool_)
     for start in range(0, values.shape[1], BLOCK):
         n = min(BLOCK, values.shape[1] - start)
         raw, probability = out.raw[start : start + n], out.probability[start : start + n]
