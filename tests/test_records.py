@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
-from declinerisk.data.duplicates import SeenIds
-from declinerisk.data.records import validate_records
+from declinerisk.data.duplicates import SeenIds, repeats_within
+from declinerisk.data.records import CHECKS, FIELDS, typed_value, validate_records
 from tests.service.helpers import CONTRACT_FEATURES, offer
 
 
@@ -21,6 +22,30 @@ def test_one_ledger_names_the_first_row_of_an_id_across_calls() -> None:
         (9, "duplicate offer_id (first seen at row 2)"),
         (10, "duplicate offer_id (first seen at row 8)"),
     ]
+
+
+def test_a_requests_repeats_are_the_ledgers() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        ids = [rng.choice([None, "a", "b", " c", "7", 7, "d"]) for _ in range(rng.randint(0, 12))]
+        rows = list(range(1, len(ids) + 1))
+        text = [None if i is None else str(i) for i in ids]
+        assert repeats_within(text, rows) == SeenIds().repeats(text, rows)
+
+
+# Values a request may hold for any field: every kind of JSON value, edges and refusals.
+ODD_VALUES: list[Any] = [
+    *(None, True, False, 0, 1, -1, 2, 20, 21, 10**400, -(10**400), 0.0, -0.0, 2.0, 2.5),
+    *(-8.5, 1e308, float("inf"), float("-inf"), float("nan"), "", "  ", "5", " sales "),
+    *("x" * 256, " " + "x" * 256, "x" * 257, "2026-07-01", [1], {"a": 1}),
+]
+
+
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_each_fields_short_check_types_values_as_the_contract_does(name: str) -> None:
+    for value in ODD_VALUES:
+        fast, slow = CHECKS[name](value), typed_value(FIELDS[name], value)
+        assert fast == slow and [type(v) for v in fast] == [type(v) for v in slow], value
 
 
 def test_valid_records_are_typed_as_a_files_rows_are() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.store.database import Store, open_store
 from declinerisk.store.records import Outcome
+from declinerisk.store.request_ids import new_request_id
 from declinerisk.train.config import TrainConfig
 from declinerisk.train.run import run
 from tests.factories import FAST_GLASSBOX
@@ -156,3 +158,12 @@ def test_an_offer_scored_only_after_its_decision_is_left_out(store: Store) -> No
     frame = store.training_frame()
     assert frame["offer_id"].tolist() == ["o-4"]
     assert frame["offer_date"].tolist() == ["2026-04-28"]  # the date sent with the score
+
+
+def test_request_ids_are_unique_hex_and_sort_by_creation_time() -> None:
+    first = [new_request_id() for _ in range(5_000)]
+    time.sleep(0.002)
+    later = new_request_id()
+    assert len(set(first)) == len(first)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in first)
+    assert max(first) < later  # the index on them grows at one end

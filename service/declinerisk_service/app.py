@@ -111,11 +111,12 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     app.state.key_grants = parse_grants(settings.api_key_hashes)
     app.state.key_uses = KeyUses(metrics.registry)
     errors.install(app)
+    # First: routes are matched in order, and this one takes nearly all the traffic.
+    app.include_router(scores.router)
     docs.install(app)
     board.install(app, settings)
     json_body.document_models(app, [ScoresRequest])  # the scoring route reads its own body
     for router in (
-        scores.router,
         model.router,
         outcomes.router,
         webhooks.router,

@@ -265,6 +265,8 @@ def test_score_bodies_match_the_documented_response_model(fake_client: TestClien
     response = fake_client.post("/v1/scores", json=body, headers=AUTH)
     assert response.status_code == 200
     parsed = ScoresResponse.model_validate_json(response.content)
+    assert response.json() == parsed.model_dump(mode="json")  # no key more, none less
+    assert any(s.reasons for s in parsed.scores) and any(s.what_ifs for s in parsed.scores)
     assert [s.offer_id for s in parsed.scores] == ["a", "b"]
     assert [s.risk_band for s in parsed.scores] == ["high", "low"]
     assert parsed.scores[0].decline_probability == 0.7

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from declinerisk.data.records import validate_records
 from declinerisk.errors import RowProblem
 from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.recorder import score_rows
+from declinerisk.store.request_ids import new_request_id
 from declinerisk_service.auth import SECURITY, authorize
 from declinerisk_service.deps import runtime_of, settings_of
 from declinerisk_service.json_body import documented, validated_body
@@ -50,25 +50,23 @@ async def score_offers(request: Request) -> Response:
     predictor = runtime.models.current
     records = _validated(body.offers, settings.max_offers_per_request, predictor.features)
     if len(records) <= settings.inline_offers:
-        # A few offers score in less time than a hand-off to a thread and back costs.
+        # Scoring is mostly Python: on the loop it costs its own time; in a thread it costs
+        # that, a hand-off and contention for the interpreter lock (see the setting).
         scored = predictor.score_records(records)
     else:
-        # Many offers are CPU work for the app's small scoring pool, off the event loop: a
-        # pool sized to the cores queues bursts instead of letting dozens of threads fight
-        # over the GIL, which keeps the latency tail short.
+        # A long request goes to the app's small scoring pool, off the event loop, so the
+        # requests behind it are not held up; a pool sized to the cores queues bursts
+        # instead of letting dozens of threads fight over the GIL.
         loop = asyncio.get_running_loop()
         scored = await loop.run_in_executor(runtime.scoring_pool, predictor.score_records, records)
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     runtime.recorder.record(_store_rows(request_id, records, scored))
     runtime.metrics.count_scores(Counter(offer.risk_band for offer in scored))
-    # The body is written straight from the scored offers: building ScoreOut models only to
-    # dump them cost more than scoring a one-offer request. The response model above still
-    # documents it, and a test checks bodies against it.
-    answer = {
-        "request_id": request_id,
-        "model_version": predictor.version,
-        "scores": [_out(offer) for offer in scored],
-    }
+    # The body is the scored offers as orjson writes dataclasses (their fields are the
+    # response model's, in its order): building ScoreOut models only to dump them cost more
+    # than scoring a one-offer request. The response model above still documents it, and a
+    # test checks bodies against it.
+    answer = {"request_id": request_id, "model_version": predictor.version, "scores": scored}
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
@@ -104,29 +102,3 @@ def _store_rows(
     request_id: str, records: list[dict[str, Any]], scored: list[ScoredOffer]
 ) -> list[dict[str, Any]]:
     return score_rows(request_id, records, scored, datetime.now(UTC))
-
-
-def _out(offer: ScoredOffer) -> dict[str, Any]:
-    """One ``ScoreOut``, as plain JSON values."""
-    return {
-        "offer_id": offer.offer_id,
-        "decline_probability": offer.decline_probability,
-        "risk_band": offer.risk_band,
-        "reasons": [
-            {
-                "columns": list(r.columns),
-                "values": list(r.values),
-                "typical": list(r.typical),
-                "effect": r.effect,
-                "sentence": r.sentence,
-            }
-            for r in offer.reasons
-        ],
-        "action": offer.action,
-        "what_ifs": [
-            {"column": w.column, "action": w.action, "probability": w.probability}
-            for w in offer.what_ifs
-        ],
-        "model_version": offer.model_version,
-        "warnings": offer.warnings,
-    }

@@ -4,7 +4,6 @@ delivery id, so a redelivery is acknowledged and not processed twice."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from declinerisk.scoring.predictor import Predictor, ScoredOffer
 from declinerisk.store.database import Store
 from declinerisk.store.privacy import erase_in
 from declinerisk.store.recorder import score_rows
+from declinerisk.store.request_ids import new_request_id
 
 SCORED, OUTCOME, IGNORED, DUPLICATE = "scored", "outcome_recorded", "ignored", "duplicate"
 ERASED = "erased"
@@ -76,7 +76,7 @@ def _score(
     warnings = [*command.warnings, *scored.warnings]
     scored = ScoredOffer(**{**scored.__dict__, "warnings": warnings})
     rows = score_rows(
-        f"{connector.name}-{uuid.uuid4().hex}", [command.record], [scored], datetime.now(UTC)
+        f"{connector.name}-{new_request_id()}", [command.record], [scored], datetime.now(UTC)
     )
     with store.session() as session:
         store.write_scores(session, rows)

@@ -69,3 +69,19 @@ class SeenIds:
         order = np.argsort(merged, kind="stable")
         self._hashes = merged[order]
         self._rows = np.concatenate([self._rows, rows])[order]
+
+
+def repeats_within(ids: Sequence[object], rows: Sequence[int]) -> list[RowProblem]:
+    """:meth:`SeenIds.repeats` of one batch with nothing seen before it (a request's offers),
+    from a dictionary: the same refusals, exact, without hashing the batch into arrays (which
+    cost more than validating a hundred offers). Ids are text or None (missing)."""
+    first: dict[str, int] = {}
+    problems = []
+    for value, row in zip(ids, rows, strict=True):
+        if value is None:
+            continue
+        key = str(value)
+        seen = first.setdefault(key, row)
+        if seen != row:
+            problems.append(RowProblem(int(row), schema.ID_COLUMN, key, duplicate_id(seen)))
+    return problems
