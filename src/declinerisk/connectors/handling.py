@@ -5,7 +5,7 @@ delivery id, so a redelivery is acknowledged and not processed twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -74,7 +74,7 @@ def _score(
 ) -> Handled:
     scored = predictor.score_records([command.record])[0]
     warnings = [*command.warnings, *scored.warnings]
-    scored = ScoredOffer(**{**scored.__dict__, "warnings": warnings})
+    scored = replace(scored, warnings=warnings)
     rows = score_rows(
         f"{connector.name}-{new_request_id()}", [command.record], [scored], datetime.now(UTC)
     )

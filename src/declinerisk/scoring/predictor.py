@@ -19,9 +19,9 @@ from declinerisk.data.features import FeatureSet
 from declinerisk.explain.reasons import Reason, WhatIf
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ScoredOffer:
-    """What a recruiter sees for one offer."""
+    """What a recruiter sees for one offer (not frozen: see ``explain.reasons.Reason``)."""
 
     offer_id: str
     decline_probability: float
