@@ -11,7 +11,8 @@ within every (payload, concurrency) cell, 20 seconds a run, at 1 and 16 connecti
 offers scored: every score must be in the store.
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). Traffic goes to 127.0.0.1 only, bounded by
-the run time. Usage: ``python benchmarks/serve_benchmark.py [--seconds 20]``
+the run time. Usage: ``python benchmarks/serve_benchmark.py [--seconds 20] [--model DIR]``
+(``--model``: serve a model folder already trained with the default config instead).
 """
 
 from __future__ import annotations
@@ -142,6 +143,9 @@ def _latency(out: str, percentile: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--model", type=Path, help="a trained model folder to serve (default: train one)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("needs wrk: apt-get install wrk")
@@ -158,14 +162,17 @@ def main() -> None:
             "MLFLOW_TRACKING_URI": tracking,
             "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
         }
-        demo_file(50_000, 1, work / "offers.csv", cwd=work)
-        config = work / "config.toml"
-        config.write_text(f'[tracking]\ntracking_uri = "{tracking}"\n')
-        train_model(
-            work / "offers.csv", work / "models", "--config", str(config), env=env, cwd=work
-        )
+        if args.model is None:
+            demo_file(50_000, 1, work / "offers.csv", cwd=work)
+            config = work / "config.toml"
+            config.write_text(f'[tracking]\ntracking_uri = "{tracking}"\n')
+            model = train_model(
+                work / "offers.csv", work / "models", "--config", str(config), env=env, cwd=work
+            )
+        else:
+            model = args.model.resolve()
         subprocess.run(
-            [sys.executable, "-c", LOG_SKLEARN, str(work / "models" / "latest" / "model.joblib")],
+            [sys.executable, "-c", LOG_SKLEARN, str(model / "model.joblib")],
             env=env,
             cwd=work,
             check=True,
@@ -174,8 +181,8 @@ def main() -> None:
         (work / "noop_app.py").write_text(NOOP_APP)
         ours_env = {
             **env,
-            "DECLINERISK_MODELS_DIR": str(work / "models"),
-            "DECLINERISK_MODEL": str(work / "models" / "latest"),
+            "DECLINERISK_MODELS_DIR": str(model.parent),
+            "DECLINERISK_MODEL": str(model),
             "DECLINERISK_DATABASE_URL": f"sqlite:///{work}/store.db",
             "DECLINERISK_SPOOL_PATH": str(work / "spool.jsonl"),
             "DECLINERISK_API_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest(),

@@ -22,11 +22,12 @@ from declinerisk_service.deps import runtime_of, settings_of
 from declinerisk_service.json_body import documented, validated_body
 from declinerisk_service.schemas import ScoresRequest, ScoresResponse
 
-router = APIRouter(prefix="/v1", tags=["scores"])
+router = APIRouter(tags=["scores"])
+PATH = "/v1/scores"
 
 
 @router.post(
-    "/scores",
+    PATH,
     response_model=ScoresResponse,
     openapi_extra={**documented(ScoresRequest), **SECURITY},
 )
