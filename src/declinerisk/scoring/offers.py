@@ -138,9 +138,9 @@ class OfferWriter:
         return action
 
     def _warnings(self, record: Mapping[str, Any], unseen: list[str]) -> list[str]:
-        return unseen + [note for name, note in self._notes if _missing(record.get(name))]
-
-
-def _missing(value: Any) -> bool:
-    """As the kernel reads a record's value: None, NaN, or blank text."""
-    return value is None or value != value or (isinstance(value, str) and not value.strip())
+        # Missing as the kernel reads a record's value: None, NaN (x != x) or blank text.
+        return unseen + [
+            note
+            for name, note in self._notes
+            if (v := record.get(name)) is None or v != v or (isinstance(v, str) and not v.strip())
+        ]

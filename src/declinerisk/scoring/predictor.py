@@ -19,7 +19,7 @@ from declinerisk.data.features import FeatureSet
 from declinerisk.explain.reasons import Reason, WhatIf
 
 
-@dataclass(slots=True)
+@dataclass
 class ScoredOffer:
     """What a recruiter sees for one offer (not frozen: see ``explain.reasons.Reason``)."""
 

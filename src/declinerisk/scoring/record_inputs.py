@@ -42,7 +42,9 @@ class RecordReader:
         self._typical_text = typical_text
         # Plain Python tuples: indexing NumPy arrays per value is slow.
         self._plan = [(j, names[j], bool(numeric[j])) for j in range(len(names))]
-        self._slots = [(j, names[j], binning) for j, binning in slots]
+        # Per slot: its input, name, binning, its table of categories (a text value's code,
+        # as Binning.code finds it) and the code of a category never seen in training.
+        self._slots = [(j, names[j], b, b.categories or {}, b.unseen) for j, b in slots]
         self._flags: dict[tuple[int, Any], float] = {}
 
     def inputs(
@@ -60,11 +62,17 @@ class RecordReader:
             ]
             for record in records
         ]
-        codes = [[b.code(record.get(name)) for _, name, b in slots] for record in records]
+        codes = [
+            [
+                known.get(v, never) if type(v := record.get(name)) is str else b.code(v)
+                for _, name, b, known, never in slots
+            ]
+            for record in records
+        ]
         unseen = np.zeros((len(plan), len(records)), dtype=bool)
         for i, row in enumerate(codes):
-            for (j, _, binning), code in zip(slots, row, strict=True):
-                if code == binning.unseen:
+            for (j, _, _, _, never), code in zip(slots, row, strict=True):
+                if code == never:
                     unseen[j, i] = True
         return _c_order(values, np.float64, len(plan)), _c_order(codes, np.intp, len(slots)), unseen
 

@@ -189,10 +189,10 @@ def score_rows(
             "inputs": dict(record),
             "probability": offer.decline_probability,
             "band": offer.risk_band,
-            "reasons": [r.as_json() for r in offer.reasons],
+            "reasons": [r.__dict__ for r in offer.reasons],
             "action": offer.action,
             "scored_at": now,
-            "what_ifs": [w.as_json() for w in offer.what_ifs],
+            "what_ifs": [w.__dict__ for w in offer.what_ifs],
             "warnings": list(offer.warnings),
         }
         for record, offer in zip(records, scored, strict=True)
