@@ -18,7 +18,16 @@ from declinerisk.scoring.predictor import Predictor
 from declinerisk.scoring.scorer import Scorer
 from declinerisk.store.database import open_store
 from declinerisk.store.recorder import ScoreRecorder
-from declinerisk_service import board, docs, errors, fleet, integrations, json_body, retention
+from declinerisk_service import (
+    board,
+    docs,
+    errors,
+    fleet,
+    heap,
+    integrations,
+    json_body,
+    retention,
+)
 from declinerisk_service.audit import KeyUses
 from declinerisk_service.limits import BodySizeLimit
 from declinerisk_service.metrics import ServiceMetrics
@@ -88,6 +97,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
         app.state.runtime = Runtime(slot, store, recorder, metrics, pool, extras, follower)
         purging = retention.start(settings, store)
         following = fleet.start(follower, settings.reload_poll_seconds)
+        heap.settle()  # everything above lives as long as the worker
         try:
             yield
         finally:
@@ -97,6 +107,7 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
             recorder.close()
             extras.close()
             store.engine.dispose()
+            heap.unsettle()
 
     app = FastAPI(
         title="declinerisk",

@@ -40,6 +40,7 @@ def serve(
     # (on PostgreSQL an advisory lock orders them too, e.g. instances on several hosts).
     open_store(settings.database_url).engine.dispose()
     print(f"model {loaded.version} verified, store migrated; starting {workers} worker(s)")
+    del loaded  # each worker loads its own: this copy would live as long as the server
     uvicorn.run(
         ASGI_APP, host=host, port=port, workers=workers, log_level=log_level, access_log=False
     )

@@ -24,6 +24,7 @@ from declinerisk.errors import (
 from declinerisk.scoring.predictor import Predictor
 from declinerisk.store.database import Store
 from declinerisk.store.recorder import ScoreRecorder
+from declinerisk_service import heap
 from declinerisk_service.integrations import Integrations
 from declinerisk_service.metrics import ServiceMetrics
 
@@ -56,8 +57,11 @@ class ModelSlot:
         """Load and swap in; on failure the old model keeps serving and the error propagates."""
         with self._reloading:
             model = self._load(version)
+            first = self._current is None
             self._current = model
-            return model
+        if not first:  # the app settles the heap once it has started
+            heap.resettle()
+        return model
 
     def try_reload(self, version: str | None) -> tuple[bool, str | None]:
         """Reload; on refusal, why in words that name neither the request's folder name nor
