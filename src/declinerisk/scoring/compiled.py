@@ -98,22 +98,36 @@ def _encode(
     values: Floats, categories: Ints, bins: Bins, start: int, n: int, where: Ints, codes: Ints
 ) -> None:
     """The block's bin codes: one search per numeric input in the union of its levels' cut
-    points (searchsorted, side right), then each slot's code from its map; missing is 0."""
+    points (searchsorted, side right: how many cut points are <= x), then each slot's code
+    from its map; missing is 0.
+
+    The search halves the same span for every row, so it runs step by step over the block's
+    rows with a select instead of a branch: a branch per step went the wrong way half the
+    time on real values (~10 mispredictions per search), which made this the loop's slowest
+    part."""
     cuts, maps = bins.cuts, bins.maps
     for f in range(len(bins.cut_start)):
         first, count = bins.cut_start[f], bins.cut_count[f]
         if first < 0:
             continue
+        if count == 0:
+            for i in range(n):
+                x = values[f, start + i]
+                where[f, i] = 0 if x == x else -1
+            continue
+        for i in range(n):
+            where[f, i] = first
+        m = count
+        while m > 1:  # invariant: the answer is in [where - first, where - first + m]
+            half = m >> 1
+            for i in range(n):
+                at = where[f, i]
+                where[f, i] = at + half if cuts[at + half] <= values[f, start + i] else at
+            m -= half
         for i in range(n):
             x = values[f, start + i]
-            lo, m = 0, count
-            while m > 0:
-                half = m >> 1
-                if cuts[first + lo + half] <= x:
-                    lo, m = lo + half + 1, m - half - 1
-                else:
-                    m = half
-            where[f, i] = lo if x == x else -1
+            at = where[f, i]
+            where[f, i] = at - first + (cuts[at] <= x) if x == x else -1
     for s in range(len(bins.slot_input)):
         row, f, at = bins.slot_category[s], bins.slot_input[s], bins.slot_map[s]
         if row >= 0:
