@@ -224,13 +224,14 @@ def _what_ifs(
     fall: Grid,
     out: Outputs,
 ) -> None:
-    """Each lever's probability where it applies and moves the estimate at all."""
+    """Each lever's probability where it applies and moves the estimate at all, else NaN
+    (every element is written: the kernel does not pre-fill what it explains)."""
     raw, probability, what_if = out.raw, out.probability, out.what_if
     for m in range(len(levers.feature)):
         f, target, below, g = levers.feature[m], levers.target[m], levers.below[m], levers.group[m]
         for i in range(start, start + n):
             x = values[f, i]
+            after = np.nan
             if x < target if below else x > target:
                 after = to_probability(raw[i] - fall[g, i - start], calibration)
-                if after != probability[i]:
-                    what_if[m, i] = after
+            what_if[m, i] = after if after != probability[i] else np.nan

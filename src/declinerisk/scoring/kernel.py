@@ -183,11 +183,11 @@ class Kernel:
         out = layouts.Outputs(
             raw=np.empty(rows),
             probability=np.empty(rows),
-            first=np.full((TOP, rows), NONE, dtype=np.intp),
-            second=np.full((TOP, rows), NONE, dtype=np.intp),
-            effect=np.full((TOP, rows), np.nan),
-            lead=np.full(rows, NONE, dtype=np.intp),
-            what_if=np.full((len(self.levers), rows), np.nan),
+            first=_blank((TOP, rows), NONE, np.intp, explain),
+            second=_blank((TOP, rows), NONE, np.intp, explain),
+            effect=_blank((TOP, rows), np.nan, np.float64, explain),
+            lead=_blank((rows,), NONE, np.intp, explain),
+            what_if=_blank((len(self.levers), rows), np.nan, np.float64, explain),
         )
         calibration = (self.calibration.slope, self.calibration.intercept)
         compiled.score_rows(
@@ -242,6 +242,12 @@ class Kernel:
         for row, (j, slot) in enumerate(self._categories):
             found[j] |= categories[row] == self.tables.binnings[slot].unseen
         return found
+
+
+def _blank(shape: tuple[int, ...], fill: float, dtype: type, explain: bool) -> np.ndarray:
+    """An output array; explaining, the compiled loop writes every element (NONE/NaN where
+    there is nothing), so filling it first would only be one more pass over the rows."""
+    return np.empty(shape, dtype) if explain else np.full(shape, fill, dtype)
 
 
 def _swap(plan: Plan) -> layouts.Swap:
