@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from declinerisk.data.features import FeatureSet
+from declinerisk.explain import named
 from declinerisk.explain.actions import Playbook
 from declinerisk.explain.values import NOT_RECORDED, render_value
 from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
@@ -197,62 +198,62 @@ class _Said:
     """
 
     def __init__(self, writer: ReasonWriter, result: KernelResult, offers: pd.DataFrame) -> None:
-        rows = len(result)
-        first, second = result.first.ravel(), result.second.ravel()
-        given = np.flatnonzero(first != NONE)
-        pair = given[second[given] != NONE]
-        texts, inputs, shown = _shown(writer, offers, rows, first[given], second[pair], given, pair)
-        a, b = shown[: len(given)], shown[len(given) :]
-        alone = second[given] == NONE
-        used = np.flatnonzero(np.bincount(a[alone], minlength=len(texts)))
-        back, combos = pd.factorize(a[~alone] * len(texts) + b)
+        rows, bounds = named.group(result.first, result.second, len(writer.features.names))
+        texts, inputs, text = _shown(writer, result, offers, rows, bounds)
+        a, b, alone = named.texts_of(result.first, result.second, bounds, text, len(texts))
+        # Pairs are few: their (first, second) texts are told apart in NumPy.
+        pair = np.flatnonzero(b >= 0)
+        back, combos = pd.factorize(a.ravel()[pair] * len(texts) + b.ravel()[pair])
         pairs = [divmod(int(c), len(texts)) for c in combos]
+        used = np.flatnonzero(alone)
         self.values, value_of = _distinct(texts + [texts[x] + JOIN + texts[y] for x, y in pairs])
         self.sentences, sentence_of = _distinct(
             [writer.sentence(inputs[x], texts[x]) for x in used]
             + [writer.sentence(inputs[x], texts[x], inputs[y], texts[y]) for x, y in pairs]
         )
-        single = np.full(len(texts), NONE, dtype=np.intp)
-        single[used] = np.arange(len(used))
-        value = np.full(len(first), NONE, dtype=np.intp)
-        sentence = np.full(len(first), NONE, dtype=np.intp)
-        value[given[alone]] = value_of[a[alone]]
-        value[given[~alone]] = value_of[len(texts) + back]
-        sentence[given[alone]] = sentence_of[single[a[alone]]]
-        sentence[given[~alone]] = sentence_of[len(used) + back]
-        self.value = value.reshape(TOP, rows)
-        self.sentence = sentence.reshape(TOP, rows)
+        # Indexed by a text, -1 (no reason) reads the last entry: NONE.
+        single = np.full(len(texts) + 1, NONE, dtype=np.intp)
+        single[used] = sentence_of[: len(used)]
+        self.value = np.append(value_of[: len(texts)], NONE)[a]
+        self.sentence = single[a]
+        self.value.ravel()[pair] = value_of[len(texts) + back]
+        self.sentence.ravel()[pair] = sentence_of[len(used) + back]
 
 
 def _shown(
     writer: ReasonWriter,
+    result: KernelResult,
     offers: pd.DataFrame,
-    rows: int,
-    first: NDArray[np.intp],
-    second: NDArray[np.intp],
-    at_first: NDArray[np.intp],
-    at_second: NDArray[np.intp],
+    rows: NDArray[np.intp],
+    bounds: NDArray[np.intp],
 ) -> tuple[list[str], list[int], NDArray[np.intp]]:
     """Every value named by a reason rendered once: the texts, the input of each text, and
-    for each named input (``first`` then ``second``, at flat positions ``at_*`` of rank x
-    rows) the index of its text."""
-    named = np.concatenate([first, second])
-    where = np.concatenate([at_first, at_second]) % rows
-    shown = np.empty(len(named), dtype=np.intp)
+    the index of the text of each entry of :func:`named.group` (``rows``, by input).
+
+    A categorical input's values are the ones the kernel factorised to score them (``result``
+    was scored from ``offers``), so its text objects are not hashed again; a number's are
+    factorised among the rows that name it."""
+    text = np.empty(len(rows), dtype=np.intp)
     texts: list[str] = []
     inputs: list[int] = []
-    # A stable radix sort of small integers groups the entries by input in one pass.
-    order = np.argsort(named.astype(np.int16), kind="stable")
-    bounds = np.searchsorted(named[order], np.arange(len(writer.features.names) + 1))
     for j, column in enumerate(writer.features.columns):
-        at = order[bounds[j] : bounds[j + 1]]
+        at = rows[bounds[j] : bounds[j + 1]]
         if not len(at):
             continue
-        keys, uniques = pd.factorize(offers[column.name].to_numpy()[where[at]])
-        shown[at] = len(texts) + np.where(keys < 0, len(uniques), keys)
+        if j in result.keys:
+            every, distinct = result.keys[j]
+            keys = every[at]
+            # Only the distinct values some reason names, numbered in their first order.
+            seen = np.flatnonzero(np.bincount(keys[keys >= 0], minlength=len(distinct)))
+            number = np.full(len(distinct) + 1, -1, dtype=np.intp)
+            number[seen] = np.arange(len(seen))
+            keys, uniques = number[keys], [distinct[u] for u in seen]
+        else:
+            keys, uniques = pd.factorize(offers[column.name].to_numpy()[at])
+        text[bounds[j] : bounds[j + 1]] = len(texts) + np.where(keys < 0, len(uniques), keys)
         texts += [render_value(column, u) for u in uniques] + [NOT_RECORDED]
         inputs += [j] * (len(uniques) + 1)
-    return texts, inputs, shown
+    return texts, inputs, text
 
 
 def _coded(texts: list[str | None]) -> tuple[list[str], NDArray[np.intp]]:

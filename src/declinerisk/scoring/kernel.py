@@ -66,6 +66,10 @@ class KernelResult:
     lead: NDArray[np.intp]  # the input whose action fits, NONE without a reason
     what_if: Array  # levers x rows, NaN where the lever does not apply
     unseen: NDArray[np.bool_]  # inputs x rows: a category never seen in training
+    # Per categorical input: each row's index among its distinct values (-1 missing) and
+    # those values, as factorised for scoring; the reasons table says them without hashing
+    # every text again.
+    keys: Mapping[int, tuple[NDArray[np.intp], list[Any]]]
 
     def __len__(self) -> int:
         return len(self.probability)
@@ -179,7 +183,7 @@ class Kernel:
         Without ``explain``, only probabilities, bands and unseen categories are computed;
         reasons, actions and what-ifs are left empty (``NONE``/NaN).
         """
-        values, categories = self._inputs(columns, rows)
+        values, categories, keys = self._inputs(columns, rows)
         out = layouts.Outputs(
             raw=np.empty(rows),
             probability=np.empty(rows),
@@ -211,11 +215,15 @@ class Kernel:
             lead=out.lead,
             what_if=out.what_if,
             unseen=self._unseen(categories, rows),
+            keys=keys,
         )
 
-    def _inputs(self, columns: Mapping[str, np.ndarray], rows: int) -> tuple[Array, Any]:
+    def _inputs(
+        self, columns: Mapping[str, np.ndarray], rows: int
+    ) -> tuple[Array, Any, dict[int, tuple[NDArray[np.intp], list[Any]]]]:
         """Inputs x rows as numbers (a categorical input: 1.0 where it reads as typical),
-        and each categorical slot's bin codes (category slots x rows)."""
+        each categorical slot's bin codes (category slots x rows), and each categorical
+        input's values factorised."""
         values = np.empty((len(self.features.names), rows))
         categories = np.empty((len(self._categories), rows), dtype=np.intp)
         keys: dict[int, tuple[NDArray[np.intp], list[Any]]] = {}
@@ -227,7 +235,7 @@ class Kernel:
             values[j] = self._reads_typical(j, *keys[j]) if j in self._typical_text else 0.0
         for row, (j, slot) in enumerate(self._categories):
             categories[row] = self.tables.binnings[slot].codes_of(*keys[j])
-        return values, categories
+        return values, categories, keys
 
     def _reads_typical(self, j: int, keys: NDArray[np.intp], uniques: list[Any]) -> Array:
         column, text = self.features.columns[j], self._typical_text[j]
