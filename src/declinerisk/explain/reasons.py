@@ -22,8 +22,7 @@ from declinerisk.data.features import FeatureSet
 from declinerisk.explain import named
 from declinerisk.explain.actions import Playbook
 from declinerisk.explain.values import NOT_RECORDED, render_value
-from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
-from declinerisk.scoring.kernel import NONE, TOP, KernelResult
+from declinerisk.scoring.kernel import BANDS, NONE, TOP, KernelResult
 
 __all__ = ["NOT_RECORDED", "Reason", "ReasonWriter", "WhatIf", "render_value"]
 
@@ -179,12 +178,8 @@ class ReasonWriter:
 
     def _actions(self, result: KernelResult) -> pd.Categorical:
         """Each row's action, decided once per (leading input, band)."""
-        bands = (HIGH, MEDIUM, LOW)
-        band = np.zeros(len(result), dtype=np.intp)
-        for n, name in enumerate(bands[1:], start=1):
-            band[result.band == name] = n
-        key = (result.lead + 1) * len(bands) + band
-        table = [self.action(lead - 1, name) for lead in range(self._size) for name in bands]
+        key = (result.lead + 1) * len(BANDS) + result.band_code
+        table = [self.action(lead - 1, name) for lead in range(self._size) for name in BANDS]
         codes, texts = pd.factorize(np.asarray(table, dtype=object))
         return _categorical(codes[key], list(texts))
 

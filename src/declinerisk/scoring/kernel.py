@@ -32,7 +32,7 @@ from declinerisk.explain.actions import Lever, Playbook
 from declinerisk.explain.binning import factorize
 from declinerisk.explain.terms import Plan, TermTables
 from declinerisk.explain.values import Reading, reading_of, render_value
-from declinerisk.modeling.bands import RiskBands
+from declinerisk.modeling.bands import HIGH, LOW, MEDIUM, RiskBands
 from declinerisk.modeling.glassbox import Calibration, GlassboxModel
 from declinerisk.scoring import compiled
 
@@ -41,6 +41,8 @@ TOP = 3
 NONE = -1
 # A categorical input's row of the kernel's values holds 1.0 where it reads as typical.
 SAME = Reading(1.0, 1.0)
+# The bands in the order of ``KernelResult.band_code``.
+BANDS = (HIGH, MEDIUM, LOW)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class KernelResult:
     raw: Array
     probability: Array
     band: NDArray[np.str_]
+    band_code: NDArray[np.int8]  # the band's index in BANDS: words compare integers, not text
     first: NDArray[np.intp]  # TOP x rows
     second: NDArray[np.intp]  # TOP x rows
     effect: Array  # TOP x rows, NaN where no reason
@@ -205,10 +208,15 @@ class Kernel:
             out,
             explain,
         )
+        band = self.bands.bands(out.probability, raw=out.raw)
+        band_code = np.zeros(rows, dtype=np.int8)
+        for code, name in enumerate(BANDS[1:], start=1):
+            band_code[band == name] = code
         return KernelResult(
             raw=out.raw,
             probability=out.probability,
-            band=self.bands.bands(out.probability, raw=out.raw),
+            band=band,
+            band_code=band_code,
             first=out.first,
             second=out.second,
             effect=out.effect,
