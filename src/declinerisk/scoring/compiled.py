@@ -36,6 +36,7 @@ import numpy as np
 from declinerisk.explain.layouts import (
     Bins,
     Calibration,
+    Columns,
     Explain,
     Flags,
     Floats,
@@ -54,7 +55,7 @@ BLOCK = 256
 
 @numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def score_rows(
-    values: Floats,
+    values: Columns,
     categories: Ints,
     bins: Bins,
     terms: Terms,
@@ -64,8 +65,8 @@ def score_rows(
     out: Outputs,
     explaining: bool,
 ) -> None:
-    """Fill ``out`` for every row of ``values`` (inputs x rows; a categorical input holds
-    1.0 where its value reads as typical) and ``categories`` (category slots x rows)."""
+    """Fill ``out`` for every row of ``values`` (one array per input; a categorical input
+    holds 1.0 where its value reads as typical) and ``categories`` (category slots x rows)."""
     codes = np.zeros((len(bins.slot_input), BLOCK), dtype=np.intp)
     where = np.zeros((len(bins.cut_start), BLOCK), dtype=np.intp)
     scores = np.zeros((len(terms.offset), BLOCK))
@@ -76,8 +77,9 @@ def score_rows(
     moved = np.zeros((len(explain.overlap), BLOCK))
     alone = np.zeros((len(explain.pair_term), BLOCK))
     same = np.zeros((len(explain.feature), BLOCK), dtype=np.bool_)
-    for start in range(0, values.shape[1], BLOCK):
-        n = min(BLOCK, values.shape[1] - start)
+    rows = len(out.raw)
+    for start in range(0, rows, BLOCK):
+        n = min(BLOCK, rows - start)
         raw, probability = out.raw[start : start + n], out.probability[start : start + n]
         _encode(values, categories, bins, start, n, where, codes)
         _terms(terms, codes, n, scores, raw)
@@ -95,7 +97,7 @@ def score_rows(
 
 @numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def _encode(
-    values: Floats, categories: Ints, bins: Bins, start: int, n: int, where: Ints, codes: Ints
+    values: Columns, categories: Ints, bins: Bins, start: int, n: int, where: Ints, codes: Ints
 ) -> None:
     """The block's bin codes: one search per numeric input in the union of its levels' cut
     points (searchsorted, side right: how many cut points are <= x), then each slot's code
@@ -110,9 +112,10 @@ def _encode(
         first, count = bins.cut_start[f], bins.cut_count[f]
         if first < 0:
             continue
+        x_f = values[f][start : start + n]
         if count == 0:
             for i in range(n):
-                x = values[f, start + i]
+                x = x_f[i]
                 where[f, i] = 0 if x == x else -1
             continue
         for i in range(n):
@@ -122,10 +125,10 @@ def _encode(
             half = m >> 1
             for i in range(n):
                 at = where[f, i]
-                where[f, i] = at + half if cuts[at + half] <= values[f, start + i] else at
+                where[f, i] = at + half if cuts[at + half] <= x_f[i] else at
             m -= half
         for i in range(n):
-            x = values[f, start + i]
+            x = x_f[i]
             at = where[f, i]
             where[f, i] = at - first + (cuts[at] <= x) if x == x else -1
     for s in range(len(bins.slot_input)):
@@ -172,13 +175,13 @@ def _swap(
 
 
 @numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def _same(values: Floats, start: int, n: int, explain: Explain, same: Flags) -> None:
+def _same(values: Columns, start: int, n: int, explain: Explain, same: Flags) -> None:
     """Which explained inputs of the block read as their typical value (never a reason)."""
     for e in range(len(explain.feature)):
         f, lo, hi, hole = explain.feature[e], explain.lo[e], explain.hi[e], explain.hole[e]
-        missing = explain.missing[e]
+        missing, x_f = explain.missing[e], values[f][start : start + n]
         for i in range(n):
-            x = values[f, start + i]
+            x = x_f[i]
             same[e, i] = (lo <= x <= hi and x != hole) or (missing and x != x)
 
 
@@ -216,7 +219,7 @@ def _moved(
 
 @numba.njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def _what_ifs(
-    values: Floats,
+    values: Columns,
     start: int,
     n: int,
     calibration: Calibration,
@@ -229,8 +232,9 @@ def _what_ifs(
     raw, probability, what_if = out.raw, out.probability, out.what_if
     for m in range(len(levers.feature)):
         f, target, below, g = levers.feature[m], levers.target[m], levers.below[m], levers.group[m]
+        x_f = values[f]
         for i in range(start, start + n):
-            x = values[f, i]
+            x = x_f[i]
             after = np.nan
             if x < target if below else x > target:
                 after = to_probability(raw[i] - fall[g, i - start], calibration)
