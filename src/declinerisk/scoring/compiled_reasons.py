@@ -66,7 +66,7 @@ def reasons(
     listed, count = _screen(moved, alone, edge)
     found = np.empty(len(candidate))
     index = np.empty(len(candidate), dtype=np.intp)
-    top = first.shape[0] == 3
+    top = first.shape[0] == 3  # the selects below keep three; any other TOP goes greedy
     for i in range(n):
         p, kept, paired = probability[i], 0, not top
         f0, f1, f2, c0, c1, c2 = -np.inf, -np.inf, -np.inf, -1, -1, -1
