@@ -160,21 +160,25 @@ class ReasonWriter:
         once and every distinct sentence said once, then rows hold integer codes, so the cost
         of the words grows with the distinct values, not the rows (missing is NaN).
         """
-        said = _Said(self, result, offers)
+        fixed = np.stack([self._label_codes, self._typical_codes], axis=1)
+        said = _Said(self, result, offers, fixed)
         out: dict[str, Any] = {}
         for rank in range(TOP):
-            key = (result.first[rank] + 1) * self._size + result.second[rank] + 1
             prefix = f"reason_{rank + 1}_"
-            out[prefix + "column"] = _categorical(self._label_codes[key], self._label_texts)
+            out[prefix + "column"] = _categorical(said.label[rank], self._label_texts)
             out[prefix + "value"] = _categorical(said.value[rank], said.values)
-            out[prefix + "typical"] = _categorical(self._typical_codes[key], self._typical_texts)
+            out[prefix + "typical"] = _categorical(said.typical[rank], self._typical_texts)
             out[prefix + "effect"] = result.effect[rank]
             out[prefix + "sentence"] = _categorical(said.sentence[rank], said.sentences)
         out["action"] = self._actions(result)
         for n, lp in enumerate(levers):
             out[f"what_if_{self.features.names[lp.feature]}"] = result.what_if[n]
         # Series side by side, never stacked into one block: pandas would copy every column.
-        return pd.concat([pd.Series(v, name=k, index=offers.index) for k, v in out.items()], axis=1)
+        # copy=False: the arrays are this call's own, and pandas 3 copies arrays by default.
+        return pd.concat(
+            [pd.Series(v, name=k, index=offers.index, copy=False) for k, v in out.items()],
+            axis=1,
+        )
 
     def _actions(self, result: KernelResult) -> pd.Categorical:
         """Each row's action, decided once per (leading input, band)."""
@@ -186,19 +190,30 @@ class ReasonWriter:
 
 class _Said:
     """The shown value and the sentence of every reason of every row, as codes (rank x rows,
-    -1 where none) into distinct texts.
+    -1 where none) into distinct texts; and its label and typical value, as codes
+    ``fixed[key]`` of the reason's key ``(first + 1) * size + second + 1``. All four are
+    planes of one int32 block, filled in place (see :mod:`declinerisk.explain.named`).
 
     Each input's values named by a reason are rendered once per distinct value; a single
     input's sentence is said once per distinct text, a pair's once per distinct two texts.
     """
 
-    def __init__(self, writer: ReasonWriter, result: KernelResult, offers: pd.DataFrame) -> None:
-        rows, bounds = named.group(result.first, result.second, len(writer.features.names))
+    def __init__(
+        self,
+        writer: ReasonWriter,
+        result: KernelResult,
+        offers: pd.DataFrame,
+        fixed: NDArray[np.intp],
+    ) -> None:
+        first, second = result.first, result.second
+        rows, bounds = named.group(first, second, len(writer.features.names))
         texts, inputs, text = _shown(writer, result, offers, rows, bounds)
-        a, b, alone = named.texts_of(result.first, result.second, bounds, text, len(texts))
+        alone = np.zeros(len(texts), dtype=bool)
+        said = named.texts_of(first, second, bounds, text, fixed, writer.size, alone)
         # Pairs are few: their (first, second) texts are told apart in NumPy.
-        pair = np.flatnonzero(b >= 0)
-        back, combos = pd.factorize(a.ravel()[pair] * len(texts) + b.ravel()[pair])
+        pair = np.nonzero(said[:, 1] >= 0)
+        a, b = said[:, 0][pair], said[:, 1][pair]
+        back, combos = pd.factorize(a.astype(np.intp) * len(texts) + b)
         pairs = [divmod(int(c), len(texts)) for c in combos]
         used = np.flatnonzero(alone)
         self.values, value_of = _distinct(texts + [texts[x] + JOIN + texts[y] for x, y in pairs])
@@ -206,29 +221,30 @@ class _Said:
             [writer.sentence(inputs[x], texts[x]) for x in used]
             + [writer.sentence(inputs[x], texts[x], inputs[y], texts[y]) for x, y in pairs]
         )
-        # Indexed by a text, -1 (no reason) reads the last entry: NONE.
-        single = np.full(len(texts) + 1, NONE, dtype=np.intp)
+        # By text; the last entry (no reason) is NONE.
+        single = np.full(len(texts) + 1, NONE, dtype=np.int32)
         single[used] = sentence_of[: len(used)]
-        self.value = np.append(value_of[: len(texts)], NONE)[a]
-        self.sentence = single[a]
-        self.value.ravel()[pair] = value_of[len(texts) + back]
-        self.sentence.ravel()[pair] = sentence_of[len(used) + back]
+        value = np.append(value_of[: len(texts)], NONE).astype(np.int32)
+        named.recode(said, value, single)
+        said[pair[0], 0, pair[1]] = value_of[len(texts) + back]
+        said[pair[0], 1, pair[1]] = sentence_of[len(used) + back]
+        self.value, self.sentence, self.label, self.typical = (said[:, n] for n in range(4))
 
 
 def _shown(
     writer: ReasonWriter,
     result: KernelResult,
     offers: pd.DataFrame,
-    rows: NDArray[np.intp],
+    rows: NDArray[np.int32],
     bounds: NDArray[np.intp],
-) -> tuple[list[str], list[int], NDArray[np.intp]]:
+) -> tuple[list[str], list[int], NDArray[np.int32]]:
     """Every value named by a reason rendered once: the texts, the input of each text, and
     the index of the text of each entry of :func:`named.group` (``rows``, by input).
 
     A categorical input's values are the ones the kernel factorised to score them (``result``
     was scored from ``offers``), so its text objects are not hashed again; a number's are
     factorised among the rows that name it."""
-    text = np.empty(len(rows), dtype=np.intp)
+    text = np.empty(len(rows), dtype=np.int32)
     texts: list[str] = []
     inputs: list[int] = []
     for j, column in enumerate(writer.features.columns):

@@ -135,7 +135,10 @@ class Scorer:
         # a million rows of words cost integer codes, not a million Python strings per column.
         parts = [
             offers[schema.ID_COLUMN],
-            pd.Series(result.probability, index=offers.index, name="decline_probability"),
+            # copy=False: the kernel's arrays are this call's own (pandas 3 copies by default).
+            pd.Series(
+                result.probability, index=offers.index, name="decline_probability", copy=False
+            ),
             pd.Series(
                 pd.Categorical.from_codes(result.band_code, BANDS),
                 index=offers.index,
