@@ -17,6 +17,9 @@ Ints = NDArray[np.intp]
 Flags = NDArray[np.bool_]
 Grid = NDArray[np.float64]  # items x block rows
 Calibration = tuple[float, float]  # slope, intercept
+# One read-only array per input, all of one type: numba compiles a tuple of them once per
+# number of inputs, and reads the caller's own columns without copying them into one block.
+Columns = tuple[Floats, ...]
 
 
 class Bins(NamedTuple):

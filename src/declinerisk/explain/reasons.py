@@ -19,10 +19,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from declinerisk.data.features import FeatureSet
+from declinerisk.explain import named
 from declinerisk.explain.actions import Playbook
 from declinerisk.explain.values import NOT_RECORDED, render_value
-from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
-from declinerisk.scoring.kernel import NONE, TOP, KernelResult
+from declinerisk.scoring.kernel import BANDS, NONE, TOP, KernelResult
 
 __all__ = ["NOT_RECORDED", "Reason", "ReasonWriter", "WhatIf", "render_value"]
 
@@ -67,8 +67,6 @@ class ReasonWriter:
         self._typical = [render_value(c, typical.get(c.name)) for c in features.columns]
         self._labels = [c.label.capitalize() for c in features.columns]
         self._sentences: dict[tuple[int, int, str, str], str] = {}
-        # The column and typical texts of every (input, input or none) candidate, indexed by
-        # (first + 1) * size + second + 1; index 0 (no reason) holds None.
         # The column and typical texts of every (input, input or none) candidate, as codes
         # indexed by (first + 1) * size + second + 1; -1 (no reason) where first is none.
         self._size = len(features.names) + 1
@@ -166,99 +164,111 @@ class ReasonWriter:
         once and every distinct sentence said once, then rows hold integer codes, so the cost
         of the words grows with the distinct values, not the rows (missing is NaN).
         """
-        said = _Said(self, result, offers)
+        fixed = np.stack([self._label_codes, self._typical_codes], axis=1)
+        said = _Said(self, result, offers, fixed)
         out: dict[str, Any] = {}
         for rank in range(TOP):
-            key = (result.first[rank] + 1) * self._size + result.second[rank] + 1
             prefix = f"reason_{rank + 1}_"
-            out[prefix + "column"] = _categorical(self._label_codes[key], self._label_texts)
+            out[prefix + "column"] = _categorical(said.label[rank], self._label_texts)
             out[prefix + "value"] = _categorical(said.value[rank], said.values)
-            out[prefix + "typical"] = _categorical(self._typical_codes[key], self._typical_texts)
+            out[prefix + "typical"] = _categorical(said.typical[rank], self._typical_texts)
             out[prefix + "effect"] = result.effect[rank]
             out[prefix + "sentence"] = _categorical(said.sentence[rank], said.sentences)
         out["action"] = self._actions(result)
         for n, lp in enumerate(levers):
             out[f"what_if_{self.features.names[lp.feature]}"] = result.what_if[n]
         # Series side by side, never stacked into one block: pandas would copy every column.
-        return pd.concat([pd.Series(v, name=k, index=offers.index) for k, v in out.items()], axis=1)
+        # copy=False: the arrays are this call's own, and pandas 3 copies arrays by default.
+        return pd.concat(
+            [pd.Series(v, name=k, index=offers.index, copy=False) for k, v in out.items()],
+            axis=1,
+        )
 
     def _actions(self, result: KernelResult) -> pd.Categorical:
         """Each row's action, decided once per (leading input, band)."""
-        bands = (HIGH, MEDIUM, LOW)
-        band = np.zeros(len(result), dtype=np.intp)
-        for n, name in enumerate(bands[1:], start=1):
-            band[result.band == name] = n
-        key = (result.lead + 1) * len(bands) + band
-        table = [self.action(lead - 1, name) for lead in range(self._size) for name in bands]
+        key = (result.lead + 1) * len(BANDS) + result.band_code
+        table = [self.action(lead - 1, name) for lead in range(self._size) for name in BANDS]
         codes, texts = pd.factorize(np.asarray(table, dtype=object))
         return _categorical(codes[key], list(texts))
 
 
 class _Said:
     """The shown value and the sentence of every reason of every row, as codes (rank x rows,
-    -1 where none) into distinct texts.
+    -1 where none) into distinct texts; and its label and typical value, as codes
+    ``fixed[key]`` of the reason's key ``(first + 1) * size + second + 1``. All four are
+    planes of one int32 block, filled in place (see :mod:`declinerisk.explain.named`).
 
     Each input's values named by a reason are rendered once per distinct value; a single
     input's sentence is said once per distinct text, a pair's once per distinct two texts.
     """
 
-    def __init__(self, writer: ReasonWriter, result: KernelResult, offers: pd.DataFrame) -> None:
-        rows = len(result)
-        first, second = result.first.ravel(), result.second.ravel()
-        given = np.flatnonzero(first != NONE)
-        pair = given[second[given] != NONE]
-        texts, inputs, shown = _shown(writer, offers, rows, first[given], second[pair], given, pair)
-        a, b = shown[: len(given)], shown[len(given) :]
-        alone = second[given] == NONE
-        used = np.flatnonzero(np.bincount(a[alone], minlength=len(texts)))
-        back, combos = pd.factorize(a[~alone] * len(texts) + b)
+    def __init__(
+        self,
+        writer: ReasonWriter,
+        result: KernelResult,
+        offers: pd.DataFrame,
+        fixed: NDArray[np.intp],
+    ) -> None:
+        first, second = result.first, result.second
+        rows, bounds = named.group(first, second, len(writer.features.names))
+        texts, inputs, text = _shown(writer, result, offers, rows, bounds)
+        alone = np.zeros(len(texts), dtype=bool)
+        said = named.texts_of(first, second, bounds, text, fixed, writer.size, alone)
+        # Pairs are few: their (first, second) texts are told apart in NumPy.
+        pair = np.nonzero(said[:, 1] >= 0)
+        a, b = said[:, 0][pair], said[:, 1][pair]
+        back, combos = pd.factorize(a.astype(np.intp) * len(texts) + b)
         pairs = [divmod(int(c), len(texts)) for c in combos]
+        used = np.flatnonzero(alone)
         self.values, value_of = _distinct(texts + [texts[x] + JOIN + texts[y] for x, y in pairs])
         self.sentences, sentence_of = _distinct(
             [writer.sentence(inputs[x], texts[x]) for x in used]
             + [writer.sentence(inputs[x], texts[x], inputs[y], texts[y]) for x, y in pairs]
         )
-        single = np.full(len(texts), NONE, dtype=np.intp)
-        single[used] = np.arange(len(used))
-        value = np.full(len(first), NONE, dtype=np.intp)
-        sentence = np.full(len(first), NONE, dtype=np.intp)
-        value[given[alone]] = value_of[a[alone]]
-        value[given[~alone]] = value_of[len(texts) + back]
-        sentence[given[alone]] = sentence_of[single[a[alone]]]
-        sentence[given[~alone]] = sentence_of[len(used) + back]
-        self.value = value.reshape(TOP, rows)
-        self.sentence = sentence.reshape(TOP, rows)
+        # By text; the last entry (no reason) is NONE.
+        single = np.full(len(texts) + 1, NONE, dtype=np.int32)
+        single[used] = sentence_of[: len(used)]
+        value = np.append(value_of[: len(texts)], NONE).astype(np.int32)
+        named.recode(said, value, single)
+        said[pair[0], 0, pair[1]] = value_of[len(texts) + back]
+        said[pair[0], 1, pair[1]] = sentence_of[len(used) + back]
+        self.value, self.sentence, self.label, self.typical = (said[:, n] for n in range(4))
 
 
 def _shown(
     writer: ReasonWriter,
+    result: KernelResult,
     offers: pd.DataFrame,
-    rows: int,
-    first: NDArray[np.intp],
-    second: NDArray[np.intp],
-    at_first: NDArray[np.intp],
-    at_second: NDArray[np.intp],
-) -> tuple[list[str], list[int], NDArray[np.intp]]:
+    rows: NDArray[np.int32],
+    bounds: NDArray[np.intp],
+) -> tuple[list[str], list[int], NDArray[np.int32]]:
     """Every value named by a reason rendered once: the texts, the input of each text, and
-    for each named input (``first`` then ``second``, at flat positions ``at_*`` of rank x
-    rows) the index of its text."""
-    named = np.concatenate([first, second])
-    where = np.concatenate([at_first, at_second]) % rows
-    shown = np.empty(len(named), dtype=np.intp)
+    the index of the text of each entry of :func:`named.group` (``rows``, by input).
+
+    A categorical input's values are the ones the kernel factorised to score them (``result``
+    was scored from ``offers``), so its text objects are not hashed again; a number's are
+    factorised among the rows that name it."""
+    text = np.empty(len(rows), dtype=np.int32)
     texts: list[str] = []
     inputs: list[int] = []
-    # A stable radix sort of small integers groups the entries by input in one pass.
-    order = np.argsort(named.astype(np.int16), kind="stable")
-    bounds = np.searchsorted(named[order], np.arange(len(writer.features.names) + 1))
     for j, column in enumerate(writer.features.columns):
-        at = order[bounds[j] : bounds[j + 1]]
+        at = rows[bounds[j] : bounds[j + 1]]
         if not len(at):
             continue
-        keys, uniques = pd.factorize(offers[column.name].to_numpy()[where[at]])
-        shown[at] = len(texts) + np.where(keys < 0, len(uniques), keys)
+        if j in result.keys:
+            every, distinct = result.keys[j]
+            keys = every[at]
+            # Only the distinct values some reason names, numbered in their first order.
+            seen = np.flatnonzero(np.bincount(keys[keys >= 0], minlength=len(distinct)))
+            number = np.full(len(distinct) + 1, -1, dtype=np.intp)
+            number[seen] = np.arange(len(seen))
+            keys, uniques = number[keys], [distinct[u] for u in seen]
+        else:
+            keys, uniques = pd.factorize(offers[column.name].to_numpy()[at])
+        text[bounds[j] : bounds[j + 1]] = len(texts) + np.where(keys < 0, len(uniques), keys)
         texts += [render_value(column, u) for u in uniques] + [NOT_RECORDED]
         inputs += [j] * (len(uniques) + 1)
-    return texts, inputs, shown
+    return texts, inputs, text
 
 
 def _coded(texts: list[str | None]) -> tuple[list[str], NDArray[np.intp]]:

@@ -29,12 +29,12 @@ from numpy.typing import NDArray
 from declinerisk.data.features import FeatureSet
 from declinerisk.explain import layouts
 from declinerisk.explain.actions import Lever, Playbook
-from declinerisk.explain.binning import factorize
 from declinerisk.explain.terms import Plan, TermTables
 from declinerisk.explain.values import Reading, reading_of, render_value
-from declinerisk.modeling.bands import RiskBands
+from declinerisk.modeling.bands import FEW, HIGH, LOW, MEDIUM, RiskBands
 from declinerisk.modeling.glassbox import Calibration, GlassboxModel
 from declinerisk.scoring import compiled
+from declinerisk.scoring.column_inputs import ColumnReader
 from declinerisk.scoring.record_inputs import RecordReader
 
 Array = NDArray[np.float64]
@@ -42,6 +42,8 @@ TOP = 3
 NONE = -1
 # A categorical input's row of the kernel's values holds 1.0 where it reads as typical.
 SAME = Reading(1.0, 1.0)
+# The bands in the order of ``KernelResult.band_code``.
+BANDS = (HIGH, MEDIUM, LOW)
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,17 @@ class KernelResult:
     raw: Array
     probability: Array
     band: NDArray[np.str_]
+    band_code: NDArray[np.int8]  # the band's index in BANDS: words compare integers, not text
     first: NDArray[np.intp]  # TOP x rows
     second: NDArray[np.intp]  # TOP x rows
     effect: Array  # TOP x rows, NaN where no reason
     lead: NDArray[np.intp]  # the input whose action fits, NONE without a reason
     what_if: Array  # levers x rows, NaN where the lever does not apply
     unseen: NDArray[np.bool_]  # inputs x rows: a category never seen in training
+    # Per categorical input: each row's index among its distinct values (-1 missing) and
+    # those values, as factorised for scoring; the reasons table says them without hashing
+    # every text again.
+    keys: Mapping[int, tuple[NDArray[np.intp], list[Any]]]
 
     def __len__(self) -> int:
         return len(self.probability)
@@ -106,12 +113,10 @@ class Kernel:
         }
         self._explain = self._explain_layout(self.tables.plan(self.typical))
         self._lever_layout = self._levers_layout()
-        self._records = RecordReader(
-            features,
-            self._numeric.tolist(),
-            self._typical_text,
-            [(j, self.tables.binnings[slot]) for j, slot in self._categories],
-        )
+        # How offers become the compiled loop's inputs: a file's columns, a request's records.
+        slots = [(j, self.tables.binnings[slot]) for j, slot in self._categories]
+        self._columns = ColumnReader(features, self._numeric.tolist(), self._typical_text, slots)
+        self._records = RecordReader(features, self._numeric.tolist(), self._typical_text, slots)
 
     def _lever_plans(self, playbook: Playbook) -> list[LeverPlan]:
         plans = []
@@ -186,34 +191,36 @@ class Kernel:
         Without ``explain``, only probabilities, bands and unseen categories are computed;
         reasons, actions and what-ifs are left empty (``NONE``/NaN).
         """
-        values, categories = self._inputs(columns, rows)
-        return self._scored(values, categories, rows, explain)
+        values, categories, keys = self._columns.inputs(columns, rows)
+        return self._scored(values, categories, rows, explain, keys)
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> KernelResult:
         """:meth:`score` for plain records typed by the contract (the service's requests).
 
         The same inputs, built row by row with dictionary look-ups: for a few rows, NumPy's
         cost per call (a factorisation and a table per category column) outweighs the work.
+        The result has no factorised categories (``keys``): only the file's table uses them.
         """
         values, categories, unseen = self._records.inputs(records)
-        return self._scored(values, categories, len(records), True, unseen)
+        return self._scored(values, categories, len(records), True, {}, unseen)
 
     def _scored(
         self,
-        values: Array,
+        values: layouts.Columns,
         categories: Any,
         rows: int,
         explain: bool,
+        keys: Mapping[int, tuple[NDArray[np.intp], list[Any]]],
         unseen: NDArray[np.bool_] | None = None,
     ) -> KernelResult:
         out = layouts.Outputs(
             raw=np.empty(rows),
             probability=np.empty(rows),
-            first=np.full((TOP, rows), NONE, dtype=np.intp),
-            second=np.full((TOP, rows), NONE, dtype=np.intp),
-            effect=np.full((TOP, rows), np.nan),
-            lead=np.full(rows, NONE, dtype=np.intp),
-            what_if=np.full((len(self.levers), rows), np.nan),
+            first=_blank((TOP, rows), NONE, np.intp, explain),
+            second=_blank((TOP, rows), NONE, np.intp, explain),
+            effect=_blank((TOP, rows), np.nan, np.float64, explain),
+            lead=_blank((rows,), NONE, np.intp, explain),
+            what_if=_blank((len(self.levers), rows), np.nan, np.float64, explain),
         )
         calibration = (self.calibration.slope, self.calibration.intercept)
         compiled.score_rows(
@@ -227,47 +234,37 @@ class Kernel:
             out,
             explain,
         )
+        band = self.bands.bands(out.probability, raw=out.raw)
+        band_code = _band_codes(band)
         return KernelResult(
             raw=out.raw,
             probability=out.probability,
-            band=self.bands.bands(out.probability, raw=out.raw),
+            band=band,
+            band_code=band_code,
             first=out.first,
             second=out.second,
             effect=out.effect,
             lead=out.lead,
             what_if=out.what_if,
-            unseen=self._unseen(categories, rows) if unseen is None else unseen,
+            unseen=self._columns.unseen(categories, rows) if unseen is None else unseen,
+            keys=keys,
         )
 
-    def _inputs(self, columns: Mapping[str, np.ndarray], rows: int) -> tuple[Array, Any]:
-        """Inputs x rows as numbers (a categorical input: 1.0 where it reads as typical),
-        and each categorical slot's bin codes (category slots x rows)."""
-        values = np.empty((len(self.features.names), rows))
-        categories = np.empty((len(self._categories), rows), dtype=np.intp)
-        keys: dict[int, tuple[NDArray[np.intp], list[Any]]] = {}
-        for j, name in enumerate(self.features.names):
-            if self._numeric[j]:
-                values[j] = columns[name]
-                continue
-            keys[j] = factorize(columns[name])
-            values[j] = self._reads_typical(j, *keys[j]) if j in self._typical_text else 0.0
-        for row, (j, slot) in enumerate(self._categories):
-            categories[row] = self.tables.binnings[slot].codes_of(*keys[j])
-        return values, categories
 
-    def _reads_typical(self, j: int, keys: NDArray[np.intp], uniques: list[Any]) -> Array:
-        column, text = self.features.columns[j], self._typical_text[j]
-        same = [render_value(column, u) == text for u in uniques]
-        table = np.asarray([*same, render_value(column, None) == text], dtype=np.float64)
-        found: Array = table[keys]
-        return found
+def _band_codes(band: NDArray[np.str_]) -> NDArray[np.int8]:
+    """Each band's index in ``BANDS`` (a request's few in Python: NumPy's cost is per call)."""
+    if len(band) <= FEW:
+        return np.asarray([BANDS.index(b) for b in band.tolist()], dtype=np.int8)
+    codes = np.zeros(len(band), dtype=np.int8)
+    for code, name in enumerate(BANDS[1:], start=1):
+        codes[band == name] = code
+    return codes
 
-    def _unseen(self, categories: NDArray[np.intp], rows: int) -> NDArray[np.bool_]:
-        """Inputs x rows: a categorical value never seen in training."""
-        found = np.zeros((len(self.features.names), rows), dtype=bool)
-        for row, (j, slot) in enumerate(self._categories):
-            found[j] |= categories[row] == self.tables.binnings[slot].unseen
-        return found
+
+def _blank(shape: tuple[int, ...], fill: float, dtype: type, explain: bool) -> np.ndarray:
+    """An output array; explaining, the compiled loop writes every element (NONE/NaN where
+    there is nothing), so filling it first would only be one more pass over the rows."""
+    return np.empty(shape, dtype) if explain else np.full(shape, fill, dtype)
 
 
 def _swap(plan: Plan) -> layouts.Swap:

@@ -49,9 +49,9 @@ class RecordReader:
 
     def inputs(
         self, records: Sequence[Mapping[str, Any]]
-    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.bool_]]:
-        """Inputs x rows of numbers (a category: its typical flag), category slots x rows
-        of bin codes, and inputs x rows of "a category never seen in training"."""
+    ) -> tuple[tuple[NDArray[np.float64], ...], NDArray[np.intp], NDArray[np.bool_]]:
+        """One read-only array of numbers per input (a category: its typical flag), category
+        slots x rows of bin codes, and inputs x rows of "a category never seen in training"."""
         flag, plan, slots = self._typical_flag, self._plan, self._slots
         values = [
             [
@@ -74,7 +74,7 @@ class RecordReader:
             for (j, _, _, _, never), code in zip(slots, row, strict=True):
                 if code == never:
                     unseen[j, i] = True
-        return _c_order(values, np.float64, len(plan)), _c_order(codes, np.intp, len(slots)), unseen
+        return _columns(values, len(plan)), _c_order(codes, np.intp, len(slots)), unseen
 
     def _typical_flag(self, j: int, value: Any) -> float:
         """1.0 when input ``j``'s category ``value`` reads as its typical value."""
@@ -88,6 +88,14 @@ class RecordReader:
                 self._flags.clear()
             flag = self._flags[key] = float(render_value(self._columns[j], value) == text)
         return flag
+
+
+def _columns(rows: list[list[float]], width: int) -> tuple[NDArray[np.float64], ...]:
+    """Rows x ``width`` numbers as one read-only array per column, as the column path gives
+    the compiled kernel its inputs (the same type, so it is compiled once)."""
+    block = _c_order(rows, np.float64, width)
+    block.flags.writeable = False
+    return tuple(block)
 
 
 def _c_order(rows: list[list[Any]], dtype: Any, width: int) -> Any:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from declinerisk.artifacts.folder import LoadedModel, Manifest
 from declinerisk.data import schema
@@ -27,8 +26,7 @@ from declinerisk.data.validation import ValidatedOffers, validate_offers
 from declinerisk.errors import RowProblem
 from declinerisk.explain.actions import Playbook, load_playbook
 from declinerisk.explain.reasons import ReasonWriter
-from declinerisk.modeling.bands import HIGH, LOW, MEDIUM
-from declinerisk.scoring.kernel import Kernel
+from declinerisk.scoring.kernel import BANDS, Kernel
 from declinerisk.scoring.offers import OfferWriter
 from declinerisk.scoring.predictor import ModelInfo, ScoredOffer
 from declinerisk.scoring.sinks import open_sink
@@ -36,7 +34,6 @@ from declinerisk.scoring.sinks import open_sink
 __all__ = ["ScoreReport", "ScoredOffer", "Scorer", "score_file"]
 
 CHUNK_ROWS = 100_000
-BANDS = [HIGH, MEDIUM, LOW]
 ERROR_COLUMNS = ["row", "offer_id", "column", "value", "reason"]
 
 
@@ -111,21 +108,21 @@ class Scorer:
         # a million rows of words cost integer codes, not a million Python strings per column.
         parts = [
             offers[schema.ID_COLUMN],
-            pd.Series(result.probability, index=offers.index, name="decline_probability"),
-            pd.Series(_bands(result.band), index=offers.index, name="risk_band"),
+            # copy=False: the kernel's arrays are this call's own (pandas 3 copies by default).
+            pd.Series(
+                result.probability, index=offers.index, name="decline_probability", copy=False
+            ),
+            pd.Series(
+                pd.Categorical.from_codes(result.band_code, BANDS),
+                index=offers.index,
+                name="risk_band",
+            ),
         ]
         if reasons:
             parts.append(self.writer.table(result, offers, self.kernel.levers))
         version = pd.Categorical.from_codes(np.zeros(len(offers), dtype=np.int8), [self.version])
         parts.append(pd.Series(version, index=offers.index, name="model_version"))
         return pd.concat(parts, axis=1)
-
-
-def _bands(band: NDArray[np.str_]) -> pd.Categorical:
-    codes = np.zeros(len(band), dtype=np.int8)
-    for n, name in enumerate(BANDS[1:], start=1):
-        codes[band == name] = n
-    return pd.Categorical.from_codes(codes, BANDS)
 
 
 def columns_of_frame(offers: pd.DataFrame, features: FeatureSet) -> dict[str, np.ndarray]:
