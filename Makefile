@@ -64,7 +64,7 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
 unit: $(INSTALLED)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20  # the slowest tests, so the suite's time stays in view
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/train_benchmark.py
