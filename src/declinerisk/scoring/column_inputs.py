@@ -8,6 +8,7 @@ bin codes) and the rows take theirs by index, so a million rows cost a few thous
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,22 +22,24 @@ from declinerisk.explain.values import render_value
 Keys = dict[int, tuple[NDArray[np.intp], list[Any]]]
 
 
+@dataclass(frozen=True)
+class InputPlan:
+    """What the kernel reads of each input, for both readers (columns and records)."""
+
+    features: FeatureSet
+    numeric: Sequence[bool]  # per input: binned by cut points (else as a category)
+    typical_text: Mapping[int, str]  # per input with a typical value: how it is said
+    slots: Sequence[tuple[int, Binning]]  # each category slot's input and binning, in order
+
+
 class ColumnReader:
     """One model's inputs, read from columns."""
 
-    def __init__(
-        self,
-        features: FeatureSet,
-        numeric: Sequence[bool],
-        typical_text: Mapping[int, str],
-        slots: Sequence[tuple[int, Binning]],
-    ) -> None:
-        """``numeric``: per input, whether the model bins it by cut points (else as a
-        category); ``slots``: each category slot's input and binning, in the kernel's order."""
-        self._features = features
-        self._numeric = list(numeric)
-        self._typical_text = typical_text
-        self._slots = list(slots)
+    def __init__(self, plan: InputPlan) -> None:
+        self._features = plan.features
+        self._numeric = list(plan.numeric)
+        self._typical_text = plan.typical_text
+        self._slots = list(plan.slots)
 
     def inputs(
         self, columns: Mapping[str, np.ndarray], rows: int

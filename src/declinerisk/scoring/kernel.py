@@ -34,7 +34,7 @@ from declinerisk.explain.values import Reading, reading_of, render_value
 from declinerisk.modeling.bands import FEW, HIGH, LOW, MEDIUM, RiskBands
 from declinerisk.modeling.glassbox import Calibration, GlassboxModel
 from declinerisk.scoring import compiled
-from declinerisk.scoring.column_inputs import ColumnReader
+from declinerisk.scoring.column_inputs import ColumnReader, InputPlan
 from declinerisk.scoring.record_inputs import RecordReader
 
 Array = NDArray[np.float64]
@@ -114,9 +114,13 @@ class Kernel:
         self._explain = self._explain_layout(self.tables.plan(self.typical))
         self._lever_layout = self._levers_layout()
         # How offers become the compiled loop's inputs: a file's columns, a request's records.
-        slots = [(j, self.tables.binnings[slot]) for j, slot in self._categories]
-        self._columns = ColumnReader(features, self._numeric.tolist(), self._typical_text, slots)
-        self._records = RecordReader(features, self._numeric.tolist(), self._typical_text, slots)
+        plan = InputPlan(
+            features,
+            self._numeric.tolist(),
+            self._typical_text,
+            [(j, self.tables.binnings[slot]) for j, slot in self._categories],
+        )
+        self._columns, self._records = ColumnReader(plan), RecordReader(plan)
 
     def _lever_plans(self, playbook: Playbook) -> list[LeverPlan]:
         plans = []

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from declinerisk.data.features import FeatureSet
-from declinerisk.explain.binning import Binning
 from declinerisk.explain.values import render_value
+from declinerisk.scoring.column_inputs import InputPlan
 
 # (input, value) -> typical flag, remembered; unseen categories are unbounded, so it starts over.
 FLAG_CACHE = 10_000
@@ -28,23 +27,15 @@ FLAG_CACHE = 10_000
 class RecordReader:
     """One model's inputs, read from records."""
 
-    def __init__(
-        self,
-        features: FeatureSet,
-        numeric: Sequence[bool],
-        typical_text: Mapping[int, str],
-        slots: Sequence[tuple[int, Binning]],
-    ) -> None:
-        """``numeric``: per input, whether the model bins it by cut points (else as a
-        category); ``slots``: each category slot's input and binning, in the kernel's order."""
-        names = features.names
-        self._columns = features.columns
-        self._typical_text = typical_text
+    def __init__(self, plan: InputPlan) -> None:
+        names = plan.features.names
+        self._columns = plan.features.columns
+        self._typical_text = plan.typical_text
         # Plain Python tuples: indexing NumPy arrays per value is slow.
-        self._plan = [(j, names[j], bool(numeric[j])) for j in range(len(names))]
+        self._plan = [(j, names[j], bool(plan.numeric[j])) for j in range(len(names))]
         # Per slot: its input, name, binning, its table of categories (a text value's code,
         # as Binning.code finds it) and the code of a category never seen in training.
-        self._slots = [(j, names[j], b, b.categories or {}, b.unseen) for j, b in slots]
+        self._slots = [(j, names[j], b, b.categories or {}, b.unseen) for j, b in plan.slots]
         self._flags: dict[tuple[int, Any], float] = {}
 
     def inputs(
