@@ -1,25 +1,30 @@
 """The record path (a request's offers, built row by row) reads offers exactly as the column
 path (a file's, built column by column with NumPy) does: the same arrays, bit for bit, for the
-same values, including missing numbers, blank and unseen categories, booleans and integers."""
+same offers sent as JSON and written to a CSV file, including missing numbers, blank and
+unseen categories, yes/no values and integers."""
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from declinerisk.artifacts.folder import load_model
-from declinerisk.data.features import FeatureSet
+from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.records import validate_records
+from declinerisk.data.sources import read_table
 from declinerisk.data.synthetic import demo_offers
 from declinerisk.scoring.kernel import KernelResult
-from declinerisk.scoring.scorer import Scorer
+from declinerisk.scoring.scorer import Scorer, columns_of_frame
 from declinerisk.train.run import TrainResult
 
-ARRAYS = ("raw", "probability", "band", "first", "second", "effect", "lead", "what_if", "unseen")
+ARRAYS = (
+    *("raw", "probability", "band", "band_code", "first", "second", "effect", "lead"),
+    *("what_if", "unseen"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,43 +33,50 @@ def scorer(trained: TrainResult) -> Scorer:
 
 
 @pytest.fixture(scope="module")
-def records(scorer: Scorer) -> list[dict[str, Any]]:
+def offers(scorer: Scorer) -> list[dict[str, Any]]:
     """3,000 open demo offers as a request sends them, with every kind of awkward value."""
     frame = demo_offers(3_000, seed=41, open_=True)
-    offers: list[dict[str, Any]] = json.loads(
+    found: list[dict[str, Any]] = json.loads(
         frame[["offer_id", *scorer.features.names]].to_json(orient="records")
     )
-    for i, offer in enumerate(offers):
+    for i, offer in enumerate(found):
         if i % 7 == 0:
             offer["department"] = "astronautics"  # never seen in training
         if i % 11 == 0:
             offer["source"] = None
+        if i % 23 == 0:
+            offer["role_level"] = "   "  # blank: missing
         if i % 13 == 0:
             offer["days_since_last_contact"] = None
         if i % 17 == 0:
             offer["interview_experience"] = None
+        if i % 29 == 0:
+            offer["counteroffer_expected"] = None
         if i % 5 == 0:
             offer["days_in_process"] = int(offer["days_in_process"] or 0)  # an integer
         if i % 19 == 0:
             offer["contacts_per_week"] = None  # a core signal: warned of when missing
+    assert {o["requires_relocation"] for o in found} >= {True, False}  # yes/no values
+    return found
+
+
+@pytest.fixture(scope="module")
+def records(scorer: Scorer, offers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     validated = validate_records(offers, scorer.features)
     assert not validated.problems
     return validated.records
 
 
-def columns_of(records: list[dict[str, Any]], features: FeatureSet) -> dict[str, np.ndarray]:
-    """The column path's arrays for the same records: floats with NaN, text with None."""
-    columns: dict[str, np.ndarray] = {}
-    for column in features.columns:
-        values = [record.get(column.name) for record in records]
-        if column.is_numeric:
-            columns[column.name] = np.asarray(
-                [math.nan if v is None else float(v) for v in values], dtype=np.float64
-            )
-        else:
-            text = [None if v is None else str(v).strip() or None for v in values]
-            columns[column.name] = np.asarray(text, dtype=object)
-    return columns
+@pytest.fixture(scope="module")
+def from_file(scorer: Scorer, offers: list[dict[str, Any]], tmp_path_factory: Any) -> Any:
+    """The same offers written to a CSV file, read and validated as ``declinerisk score``
+    does, scored by the column path."""
+    path = tmp_path_factory.mktemp("offers") / "offers.csv"
+    pd.DataFrame(offers).to_csv(path, index=False)
+    validated = scorer.validate(read_table(path), ColumnMapping(), str(path))
+    assert not validated.problems
+    frame = validated.frame
+    return scorer.kernel.score(columns_of_frame(frame, scorer.features), len(frame))
 
 
 def assert_same(a: KernelResult, b: KernelResult) -> None:
@@ -72,12 +84,11 @@ def assert_same(a: KernelResult, b: KernelResult) -> None:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
-def test_records_score_exactly_as_the_same_columns(
-    scorer: Scorer, records: list[dict[str, Any]]
+def test_records_score_exactly_as_the_same_offers_in_a_file(
+    scorer: Scorer, records: list[dict[str, Any]], from_file: KernelResult
 ) -> None:
     by_rows = scorer.kernel.score_records(records)
-    by_columns = scorer.kernel.score(columns_of(records, scorer.features), len(records))
-    assert_same(by_rows, by_columns)
+    assert_same(by_rows, from_file)
     assert by_rows.unseen.any() and (by_rows.first[0] >= 0).any()  # the planted cases occur
 
 

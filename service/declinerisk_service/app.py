@@ -25,7 +25,6 @@ from declinerisk_service import (
     fleet,
     heap,
     integrations,
-    json_body,
     retention,
 )
 from declinerisk_service.audit import KeyUses
@@ -43,7 +42,6 @@ from declinerisk_service.routes import (
     scores,
     webhooks,
 )
-from declinerisk_service.schemas import ScoresRequest
 from declinerisk_service.scopes import parse_grants
 from declinerisk_service.settings import ServiceSettings
 from declinerisk_service.state import ModelSlot, Runtime
@@ -127,12 +125,11 @@ def create_app(settings: ServiceSettings | None = None, loader: Loader | None = 
     # solving, a sub-response) cost ~25 us a request, as much as scoring the offer. The
     # FastAPI route of the same endpoint, after it, is what OpenAPI documents.
     app.router.add_route(
-        scores.PATH, scores.score_offers, methods=["POST"], include_in_schema=False
+        scores.PATH, scores.serve_scores, methods=["POST"], include_in_schema=False
     )
     app.include_router(scores.router)
     docs.install(app)
     board.install(app, settings)
-    json_body.document_models(app, [ScoresRequest])  # the scoring route reads its own body
     for router in (
         model.router,
         outcomes.router,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -22,11 +22,6 @@ API_KEY_HEADER = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="an API key (its SHA-256 is configured)"
 )
 BEARER = HTTPBearer(auto_error=False, description="the same API key as a bearer token")
-# The OpenAPI security of a route that checks its key itself with ``authorize`` (the scoring
-# route, where dependencies cost more than the work): either scheme, as ``require`` declares.
-SECURITY: dict[str, Any] = {
-    "security": [{API_KEY_HEADER.scheme_name: []}, {BEARER.scheme_name: []}]
-}
 
 
 def key_digest(key: str) -> str:
@@ -108,6 +103,7 @@ async def require_api_key(
 
 
 Authenticated = Annotated[None, Depends(require_api_key)]
+ScoreScope = Annotated[None, Depends(require("score"))]
 OutcomesScope = Annotated[None, Depends(require("outcomes"))]
 ModelScope = Annotated[None, Depends(require("model"))]
 AdminScope = Annotated[None, Depends(require("admin"))]

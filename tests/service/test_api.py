@@ -271,3 +271,13 @@ def test_score_bodies_match_the_documented_response_model(fake_client: TestClien
     assert [s.risk_band for s in parsed.scores] == ["high", "low"]
     assert parsed.scores[0].decline_probability == 0.7
     assert parsed.model_version == "fake-1"
+
+
+def test_a_request_without_a_key_gets_401_before_its_body_is_read(
+    fake_client: TestClient,
+) -> None:
+    for body in (b'{"offers": [', b"\xff\xfe", b"[" * 5_000, b'{"offers": []}'):
+        response = fake_client.post(
+            "/v1/scores", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 401, body[:20]

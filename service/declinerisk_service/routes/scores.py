@@ -17,34 +17,22 @@ from declinerisk.errors import RowProblem
 from declinerisk.scoring.predictor import ScoredOffer
 from declinerisk.store.recorder import score_rows
 from declinerisk.store.request_ids import new_request_id
-from declinerisk_service.auth import SECURITY, authorize
+from declinerisk_service.auth import ScoreScope, authorize
 from declinerisk_service.deps import runtime_of, settings_of
-from declinerisk_service.json_body import documented, validated_body
+from declinerisk_service.json_body import validated_body
 from declinerisk_service.schemas import ScoresRequest, ScoresResponse
 
 router = APIRouter(tags=["scores"])
 PATH = "/v1/scores"
 
 
-@router.post(
-    PATH,
-    response_model=ScoresResponse,
-    openapi_extra={**documented(ScoresRequest), **SECURITY},
-)
-async def score_offers(request: Request) -> Response:
-    """Decline probability, risk band, top three reasons and the action, per offer.
-
-    Coerced, nothing else: an integer `offer_id` (kept as text), an ISO 8601 `offer_date`
-    string, and integral floats (`2.0`) for whole-number fields. `extra` holds the columns a
-    model trained through a mapping takes: numbers for numeric ones, text for categories.
-
-    A refused request is refused whole, naming every problem of every offer at once, in the
-    words of `declinerisk score`'s errors file; rows in messages count offers from 1 in
-    request order (`offers[0]` is row 1).
-    """
+async def serve_scores(request: Request) -> Response:
+    """``POST /v1/scores`` as served (a plain route, see the app factory); documented by
+    :func:`score_offers`."""
     # The hot path: FastAPI's dependencies and body parameter cost more than scoring one
-    # offer, so the key, the body and the app state are read here (with the same checks and
-    # errors: auth.authorize, json_body.validated_body, deps).
+    # offer, so the key, the body and the app state are read here, with the same checks and
+    # errors (auth.authorize, json_body.validated_body, deps). The key comes first: a caller
+    # without one gets 401 before its body is read at all.
     authorize(request, "score")
     body = await validated_body(request, ScoresRequest)
     runtime, settings = runtime_of(request), settings_of(request)
@@ -69,6 +57,25 @@ async def score_offers(request: Request) -> Response:
     # test checks bodies against it.
     answer = {"request_id": request_id, "model_version": predictor.version, "scores": scored}
     return Response(orjson.dumps(answer), media_type="application/json")
+
+
+@router.post(PATH, response_model=ScoresResponse)
+async def score_offers(request: Request, body: ScoresRequest, _: ScoreScope) -> Response:
+    """Decline probability, risk band, top three reasons and the action, per offer.
+
+    Coerced, nothing else: an integer `offer_id` (kept as text), an ISO 8601 `offer_date`
+    string, and integral floats (`2.0`) for whole-number fields. `extra` holds the columns a
+    model trained through a mapping takes: numbers for numeric ones, text for categories.
+
+    A refused request is refused whole, naming every problem of every offer at once, in the
+    words of `declinerisk score`'s errors file; rows in messages count offers from 1 in
+    request order (`offers[0]` is row 1). A request without a valid key gets 401 before its
+    body is read.
+    """
+    # What OpenAPI documents. Requests are served by serve_scores, a plain route before this
+    # one; were this one reached, it would answer the same (the body is read again from
+    # Starlette's cache).
+    return await serve_scores(request)
 
 
 def _validated(offers: object, limit: int, features: FeatureSet) -> list[dict[str, Any]]:

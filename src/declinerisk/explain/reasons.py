@@ -9,7 +9,6 @@ cost a few thousand string formats, not millions.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -93,13 +92,15 @@ class ReasonWriter:
     def sentence(self, j: int, value: str, k: int = NONE, other: str = "") -> str:
         """The sentence of input ``j`` at ``value`` (with input ``k`` at ``other``: a pair)."""
         key = (j, k, value, other)
-        if key not in self._sentences:
+        said = self._sentences.get(key)
+        if said is None:
             if len(self._sentences) >= SENTENCE_CACHE:
                 # Unseen categories and pair combinations are unbounded: start over rather
                 # than let a long-running service grow without limit.
                 self._sentences.clear()
-            self._sentences[key] = self._say(j, value, k, other)
-        return self._sentences[key]
+            # Kept in a local: another thread may clear the cache between the two lines.
+            said = self._sentences[key] = self._say(j, value, k, other)
+        return said
 
     def _say(self, j: int, value: str, k: int, other: str) -> str:
         if k != NONE:
@@ -120,40 +121,6 @@ class ReasonWriter:
 
     def action(self, lead: int, band: str) -> str:
         return self.playbook.action_for(None if lead == NONE else self.features.names[lead], band)
-
-    # One offer (the service) --------------------------------------------------------------
-
-    def reasons_of(
-        self, result: KernelResult, i: int, columns: Mapping[str, np.ndarray]
-    ) -> list[Reason]:
-        """Row ``i``'s reasons, its values read from the same arrays the kernel scored."""
-        found = []
-        for rank in range(TOP):
-            j, k = int(result.first[rank, i]), int(result.second[rank, i])
-            if j == NONE:
-                break
-            inputs = (j,) if k == NONE else (j, k)
-            values = tuple(
-                render_value(self.features.columns[f], columns[self.features.names[f]][i])
-                for f in inputs
-            )
-            found.append(
-                Reason(
-                    columns=tuple(self.features.names[f] for f in inputs),
-                    values=values,
-                    typical=tuple(self._typical[f] for f in inputs),
-                    effect=float(result.effect[rank, i]),
-                    sentence=self.sentence(j, values[0], k, values[-1] if k != NONE else ""),
-                )
-            )
-        return found
-
-    def what_ifs_of(self, result: KernelResult, i: int, levers: list[Any]) -> list[WhatIf]:
-        return [
-            WhatIf(self.features.names[lp.feature], lp.lever.action, float(result.what_if[n, i]))
-            for n, lp in enumerate(levers)
-            if not math.isnan(result.what_if[n, i])
-        ]
 
     # Many offers (files) ------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ MEDIUM = "medium"
 LOW = "low"
 # Up to this many probabilities are banded in plain Python (a request), more with NumPy.
 FEW = 32
+NAMES = np.asarray([LOW, MEDIUM, HIGH])  # by code; also fixes the names' dtype
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class RiskBands:
 
     def bands(self, probabilities: ArrayLike, raw: ArrayLike | None = None) -> NDArray[np.str_]:
         p = np.asarray(probabilities, dtype=float)
-        if p.size <= FEW:
+        if p.ndim == 1 and p.size <= FEW and (raw is None or np.shape(raw) == p.shape):
             return self._few(p, raw)
         r = None if raw is None else np.asarray(raw, dtype=float)
         high = self._at_or_above(p, r, self.high, self.high_raw)
@@ -79,7 +80,7 @@ class RiskBands:
         # Small integer codes, then one take: nested np.where of strings wrote every row's
         # text twice and was a noticeable share of scoring a million rows.
         codes = np.where(high, 2, medium.astype(np.int8))
-        names: NDArray[np.str_] = np.asarray([LOW, MEDIUM, HIGH])[codes]
+        names: NDArray[np.str_] = NAMES[codes]
         return names
 
     def _few(self, p: NDArray[np.float64], raw: ArrayLike | None) -> NDArray[np.str_]:
@@ -92,7 +93,7 @@ class RiskBands:
                 names.append(HIGH)
             else:
                 names.append(MEDIUM if _reaches(x, y, self.medium, self.medium_raw) else LOW)
-        return np.asarray(names, dtype=np.str_)
+        return np.asarray(names, dtype=NAMES.dtype)
 
     @staticmethod
     def _at_or_above(

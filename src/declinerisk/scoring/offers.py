@@ -36,7 +36,7 @@ class OfferWriter:
         self._names = features.names
         self._levers = [(features.names[lp.feature], lp.lever.action) for lp in levers]
         self._typical = [writer.typical_text(f) for f in range(len(features.names))]
-        self._words: dict[tuple[int, Any], str] = {}
+        self._words: dict[tuple[int, type, Any], str] = {}
         self._actions: dict[tuple[int, str], str] = {}
         # The names and typical values of every (input, input or none) a reason can name.
         self._named = {
@@ -116,7 +116,7 @@ class OfferWriter:
 
     def _said(self, j: int, value: Any) -> str:
         """Input ``j``'s value in words, as the kernel read it (see ``Kernel.score_records``)."""
-        key = (j, value)
+        key = (j, value.__class__, value)  # 1, 1.0 and True are equal keys, not equal words
         words = self._words.get(key)
         if words is None:
             if len(self._words) >= WORDS_CACHE:

@@ -36,7 +36,7 @@ class RecordReader:
         # Per slot: its input, name, binning, its table of categories (a text value's code,
         # as Binning.code finds it) and the code of a category never seen in training.
         self._slots = [(j, names[j], b, b.categories or {}, b.unseen) for j, b in plan.slots]
-        self._flags: dict[tuple[int, Any], float] = {}
+        self._flags: dict[tuple[int, type, Any], float] = {}
 
     def inputs(
         self, records: Sequence[Mapping[str, Any]]
@@ -72,7 +72,7 @@ class RecordReader:
         text = self._typical_text.get(j)
         if text is None:
             return 0.0
-        key = (j, value)
+        key = (j, value.__class__, value)  # 1, 1.0 and True are equal keys, not equal words
         flag = self._flags.get(key)
         if flag is None:
             if len(self._flags) >= FLAG_CACHE:

@@ -108,19 +108,31 @@ class ScoreRecorder:
         """Rows queued so far, up to a batch, joined into one write; stops at a control
         message, which is handled once the rows before it are written.
 
-        After a first batch of rows it waits ``LINGER_SECONDS`` for more before taking
-        them: under load a transaction costs far more than a row, and one-offer requests
-        come one by one; sleeping (rather than waking for each queued item) also spares the
-        request threads a hand-off per put."""
-        batch: list[dict[str, Any]] = []
-        item = first
-        if isinstance(item, list):
+        When fewer than a batch are waiting it waits ``LINGER_SECONDS`` once for more: under
+        load a transaction costs far more than a row, and one-offer requests come one by
+        one; sleeping (rather than waking for each queued item) spares the request threads a
+        hand-off per put. A backlog is written at once, a batch at a time."""
+        batch, control = self._take(first)
+        if control is None and len(batch) < BATCH:
             time.sleep(LINGER_SECONDS)
+            try:
+                more, control = self._take(self._queue.get_nowait(), len(batch))
+            except queue.Empty:
+                return batch, None
+            batch.extend(more)
+        return batch, control
+
+    def _take(
+        self, item: _Item, have: int = 0
+    ) -> tuple[list[dict[str, Any]], _Flush | _Stop | None]:
+        """Queued rows from ``item`` on, until a control message, ``BATCH`` rows in all (with
+        ``have`` taken already) or an empty queue."""
+        batch: list[dict[str, Any]] = []
         while True:
             if not isinstance(item, list):
                 return batch, item
             batch.extend(item)
-            if len(batch) >= BATCH:
+            if have + len(batch) >= BATCH:
                 return batch, None
             try:
                 item = self._queue.get_nowait()
