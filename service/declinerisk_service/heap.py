@@ -38,10 +38,8 @@ def unsettle() -> None:
 
 
 def resettle() -> None:
-    """After a model reload (in a worker thread, off the event loop): collect, so the replaced
-    model's cycles are freed rather than kept, then freeze the rest again. The collection
-    walks the whole heap once (~0.16 s for a worker of the default model), holding the
-    interpreter lock: one pause per reload, not one per minute under load."""
-    gc.unfreeze()
-    gc.collect()
+    """After a model reload: freeze again, so the new model is not walked either. The replaced
+    one needs no collection: a scorer's objects hold no reference cycles (a test drops a
+    frozen one and sees it freed), so reference counting frees it, frozen or not; a collection
+    here would hold the interpreter lock for a walk of the whole heap on every reload."""
     gc.freeze()
