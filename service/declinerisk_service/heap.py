@@ -5,9 +5,9 @@ pandas, scikit-learn and InterpretML's modules. Python's cyclic collector walks 
 every full collection, and with the default thresholds a busy service made full collections
 often (score records wait a moment in the recorder's queue, long enough to count as
 long-lived). Measured on 100-offer requests, the walks were most of the request thread's time
-under load. ``settle`` moves
-what exists now into the collector's permanent generation (``gc.freeze``, the standard
-library's tool for exactly this), so collections walk only what requests create.
+under load. ``settle`` moves what exists now into the collector's permanent generation
+(``gc.freeze``, the standard library's tool for exactly this), so collections walk only what
+requests create, and raises the thresholds.
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ async def serve_scores(request: Request) -> Response:
     runtime.metrics.count_scores(Counter(offer.risk_band for offer in scored))
     # The body is the scored offers as orjson writes dataclasses (their fields are the
     # response model's, in its order): building ScoreOut models only to dump them cost more
-    # than scoring a one-offer request. The response model above still documents it, and a
-    # test checks bodies against it.
+    # than scoring a one-offer request. The documenting route below declares the response
+    # model, and a test checks bodies against it.
     answer = {"request_id": request_id, "model_version": predictor.version, "scores": scored}
     return Response(orjson.dumps(answer), media_type="application/json")
 
