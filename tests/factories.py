@@ -51,6 +51,13 @@ def fast_config(models_dir: Path, **updates: Any) -> TrainConfig:
     return TrainConfig.model_validate(data)
 
 
+def with_tracking(config: TrainConfig) -> TrainConfig:
+    """``config`` with MLflow tracking on (the test configs leave it off)."""
+    return config.model_copy(
+        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
+    )
+
+
 def typical_offer(summary: dict[str, dict[str, Any]], **overrides: Any) -> pd.DataFrame:
     """One open offer whose every feature sits at its typical training value."""
     row: dict[str, Any] = {"offer_id": "typical-1"}

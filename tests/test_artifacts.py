@@ -22,7 +22,7 @@ from declinerisk.errors import (
 from declinerisk.tracking.runs import TrackingError
 from declinerisk.train.config import TrainConfig
 from declinerisk.train.run import TrainResult, run
-from tests.factories import make_offers
+from tests.factories import make_offers, with_tracking
 
 
 @pytest.fixture
@@ -131,9 +131,7 @@ def test_failed_tracking_leaves_latest_on_the_previous_model(
     tmp_path: Path, config: TrainConfig, demo_csv: Path
 ) -> None:
     first = run(config, demo_csv, ColumnMapping())
-    tracked = config.model_copy(
-        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
-    )
+    tracked = with_tracking(config)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the tracking database's folder should be")
     with pytest.raises(TrackingError, match="models/latest was not moved"):

@@ -16,6 +16,7 @@ from declinerisk.data.synthetic import demo_offers
 from declinerisk.scoring.spark_session import SparkSettings, spark_session
 from declinerisk.train.config import TrainConfig
 from declinerisk.train.run import TrainResult, run
+from tests.factories import with_tracking
 from tests.test_pyfunc import loaded_pyfunc
 
 pytest.importorskip("pyspark")
@@ -147,9 +148,7 @@ def test_the_logged_pyfunc_scores_a_spark_dataframe_through_spark_udf(
     from pyspark.sql import functions as sf
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    tracked = config.model_copy(
-        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
-    )
+    tracked = with_tracking(config)
     result = run(tracked, demo_csv, ColumnMapping(), tracking_uri=uri)
     assert result.tracking is not None
     offers = demo_offers(2_000, seed=4, open_=True)

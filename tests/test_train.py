@@ -16,7 +16,7 @@ from declinerisk.tracking.champion_gate import CHALLENGER, CHAMPION, decide_alia
 from declinerisk.train.config import EbmSettings, TrainConfig
 from declinerisk.train.progress import Kind, ProgressEvent
 from declinerisk.train.run import STEPS, TrainResult, run
-from tests.factories import FAST_GLASSBOX, fast_config, make_offers
+from tests.factories import FAST_GLASSBOX, fast_config, make_offers, with_tracking
 
 # End to end (subprocesses, browsers, load, fuzzing or training runs): left out of make quick.
 pytestmark = pytest.mark.slow
@@ -91,9 +91,7 @@ def test_champion_moves_only_for_a_model_at_least_as_good(
     import mlflow
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    tracked = config.model_copy(
-        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
-    )
+    tracked = with_tracking(config)
     first = run(tracked, demo_csv, ColumnMapping(), tracking_uri=uri)
     assert first.tracking is not None and first.tracking.alias == CHAMPION
 
@@ -189,9 +187,7 @@ def test_the_champion_gate_compares_on_offers_later_than_the_champions_data(
     tmp_path: Path, config: TrainConfig
 ) -> None:
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    tracked = config.model_copy(
-        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
-    )
+    tracked = with_tracking(config)
     offers = make_offers(rows=8_000, seed=31)  # in offer_date order
     early, full = tmp_path / "early.csv", tmp_path / "full.csv"
     offers.iloc[:4_000].to_csv(early, index=False)
