@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from declinerisk_service.scopes import KeyGrant, parse_grants
+from declinerisk_service.scopes import KeyGrant
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="declinerisk"'}
 
@@ -36,11 +36,6 @@ def presented_key(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def matches(digest: str, accepted: list[str]) -> bool:
-    """Constant time in the digest: every accepted digest is compared, none short-circuits."""
-    return grant_of(digest, parse_grants(accepted)) is not None
-
-
 def grant_of(digest: str, grants: list[KeyGrant]) -> KeyGrant | None:
     """The grant whose digest equals ``digest``; every grant is compared (constant time)."""
     found: KeyGrant | None = None
@@ -50,7 +45,8 @@ def grant_of(digest: str, grants: list[KeyGrant]) -> KeyGrant | None:
     return found
 
 
-def _grant(request: Request) -> KeyGrant:
+def grant_for(request: Request) -> KeyGrant:
+    """The presented key's grant; 401 when it is missing or unknown."""
     key = presented_key(request)
     if key is None:
         raise HTTPException(
@@ -62,11 +58,6 @@ def _grant(request: Request) -> KeyGrant:
     if grant is None:
         raise HTTPException(401, "invalid API key", headers=UNAUTHORIZED_HEADERS)
     return grant
-
-
-def grant_for(request: Request) -> KeyGrant:
-    """The presented key's grant; 401 when it is missing or unknown."""
-    return _grant(request)
 
 
 def require(scope: str) -> Callable[..., Awaitable[None]]:
@@ -84,7 +75,7 @@ def require(scope: str) -> Callable[..., Awaitable[None]]:
 
 def authorize(request: Request, scope: str) -> None:
     """Let through a key holding ``scope``; 401 for a missing or unknown key, 403 otherwise."""
-    grant = _grant(request)
+    grant = grant_for(request)
     allowed = scope in grant.scopes
     uses = getattr(request.app.state, "key_uses", None)  # service.audit.KeyUses
     if uses is not None:
@@ -93,16 +84,6 @@ def authorize(request: Request, scope: str) -> None:
         raise HTTPException(403, f"this API key does not have the '{scope}' scope")
 
 
-async def require_api_key(
-    request: Request,
-    _key: Annotated[str | None, Security(API_KEY_HEADER)],
-    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
-) -> None:
-    """Any valid key, whatever its scopes."""
-    _grant(request)
-
-
-Authenticated = Annotated[None, Depends(require_api_key)]
 ScoreScope = Annotated[None, Depends(require("score"))]
 OutcomesScope = Annotated[None, Depends(require("outcomes"))]
 ModelScope = Annotated[None, Depends(require("model"))]
