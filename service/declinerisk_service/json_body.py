@@ -12,7 +12,6 @@ one (``tests/service/test_scores_body.py`` checks them against a FastAPI body pa
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, TypeVar
 
 import orjson
@@ -22,8 +21,12 @@ from pydantic import BaseModel, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
 PARSE_ERROR = "There was an error parsing the body"
-# orjson reads an integer beyond 64 bits as a float; the standard library keeps it whole.
-LONG_NUMBER = re.compile(rb"\d{19}")
+# orjson reads an integer beyond 64 bits as a float; the standard library keeps it whole. A
+# body with a run of 19 digits goes to the standard library: found by turning every digit
+# into "0" and looking for nineteen "0"s, ~18 us for 100 offers where the regular expression
+# \d{19} took ~240 us (it retries at every digit).
+DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+LONG_NUMBER = b"0" * 19
 
 
 async def validated_body(request: Request, model: type[Model]) -> Model:
@@ -57,7 +60,7 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def _json(raw: bytes) -> Any:
-    if not LONG_NUMBER.search(raw):
+    if LONG_NUMBER not in raw.translate(DIGITS_AS_ZEROS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -85,3 +85,21 @@ def test_a_big_integer_id_stays_whole(client: TestClient) -> None:
     assert client.post("/echo", content=body, headers=JSON).json() == [
         {"offer_id": 12345678901234567890123}
     ]
+
+
+@pytest.mark.parametrize("digits", [18, 19, 20, 40])
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_any_long_integer_anywhere_reads_as_the_standard_library_reads_it(
+    digits: int, sign: str
+) -> None:
+    number = sign + "9" * digits
+    bodies = [
+        f"[{number}]",
+        f'{{"offers": [{{"a": 1.5, "n": {number}}}]}}',
+        f'{{"n": {number}, "offers": []}}',
+        f'{{"offers": [{{"offer_id": "{number}", "x": 0.12345678901234567}}], "n": {number}}}',
+    ]
+    for body in bodies:
+        read = json_body._json(body.encode())
+        assert read == json.loads(body)
+        assert json.dumps(read) == json.dumps(json.loads(body))  # ints stay ints
