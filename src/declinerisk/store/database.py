@@ -39,6 +39,7 @@ from declinerisk.store.records import (
     ScoreRecord,
     erased_ids,
 )
+from declinerisk.store.score_insert import ScoreInsert
 
 DEFAULT_URL = "sqlite:///declinerisk.db"
 
@@ -56,6 +57,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # are read: the score table's indexes outgrow the default within a day of traffic, and
     # each insert then reads its pages back from the OS.
     cursor.execute("PRAGMA cache_size=-16384")
+    # Checkpoint the WAL into the database every ~40 MB instead of ~4 MB: the score table's
+    # hot index pages are rewritten by every batch, and a checkpoint copies each page once
+    # however often it changed since the last one (~1 us less per stored score).
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 
@@ -108,6 +113,9 @@ class Store:
         self.engine = engine
         self.on_scores = on_scores
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sqlite_insert = (
+            ScoreInsert(SCORE_TABLE, engine.dialect) if engine.dialect.name == "sqlite" else None
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -138,12 +146,15 @@ class Store:
             return
         if self.on_scores is not None:
             self.on_scores(session, rows)
+        connection = session.connection()
+        if self._sqlite_insert is not None:
+            self._sqlite_insert.execute(connection, rows)  # reads its columns, nothing else
+            return
         # Absent keys stay absent (a row spooled before a column existed gets SQL NULL, not
-        # the JSON text 'null').
+        # the JSON text 'null'). A Core insert of the table, not the ORM's bulk insert of the
+        # class: the same executemany at half the cost per row (nothing is read back).
         records = [{k: v for k, v in row.items() if k in SCORE_COLUMNS} for row in rows]
-        # A Core insert of the table, not the ORM's bulk insert of the class: the same
-        # executemany at half the cost per row (nothing is read back).
-        session.execute(insert(SCORE_TABLE), records)
+        connection.execute(insert(SCORE_TABLE), records)
 
     def add_outcome(self, outcome: Outcome) -> bool:
         """Record an outcome; False when (offer_id, event_id) was recorded before, or the

@@ -1,0 +1,69 @@
+"""Score records inserted into SQLite as a few multi-row statements.
+
+The service's recorder shares the server's core with the requests, and SQLite does its work
+in that process: a Core ``insert`` bound each of a batch's rows through SQLAlchemy's
+per-row parameter machinery and the driver stepped each row separately, handing the
+interpreter lock to the request thread and waiting to get it back on every row. Here each
+row is bound once by the column types' own bind processors (public
+``TypeEngine.bind_processor``, so the stored text is what SQLAlchemy writes: the same JSON
+serializer, the same datetime text) and up to :data:`ROWS_PER_STATEMENT` rows go in one
+``INSERT ... VALUES (...), (...)``: one step of the driver for hundreds of rows. Other
+databases take the Core insert; PostgreSQL does its work in its own process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection, Dialect
+
+# Rows per statement: 10 parameters each stays far below SQLite's limit of 32,766 (3.32+)
+# while a statement is still cheap to prepare (the driver caches the full-size one).
+ROWS_PER_STATEMENT = 500
+
+
+class ScoreInsert:
+    """Inserts rows (dicts keyed by column name, absent keys as NULL) into ``table``."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        columns = [c for c in table.columns if not c.primary_key]
+        self._names = [c.name for c in columns]
+        self._processors: list[Callable[[Any], Any] | None] = [
+            c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        ]
+        row = "(" + ", ".join("?" * len(columns)) + ")"
+        self._head = f"INSERT INTO {table.name} ({', '.join(self._names)}) VALUES "
+        self._row = row
+        self._full = self._statement(ROWS_PER_STATEMENT)
+
+    def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        values = self._values(rows)
+        width = len(self._names)
+        step = ROWS_PER_STATEMENT * width
+        for start in range(0, len(values), step):
+            chunk = values[start : start + step]
+            size = len(chunk) // width
+            sql = self._full if size == ROWS_PER_STATEMENT else self._statement(size)
+            connection.exec_driver_sql(sql, tuple(chunk))
+
+    def _statement(self, rows: int) -> str:
+        return self._head + ", ".join([self._row] * rows)
+
+    def _values(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Every row's bound values, flattened in column order."""
+        values: list[Any] = []
+        pairs = list(zip(self._names, self._processors, strict=True))
+        for row in rows:
+            # An absent key is SQL NULL; a present None goes through its processor, as with
+            # SQLAlchemy (a JSON column writes it as the text 'null').
+            values.extend(
+                [
+                    (process(row[name]) if process is not None else row[name])
+                    if name in row
+                    else None
+                    for name, process in pairs
+                ]
+            )
+        return values

@@ -1,0 +1,99 @@
+"""SQLite score records go in through ``ScoreInsert`` (multi-row statements, bound by the
+column types' processors): the database must hold exactly what SQLAlchemy's own insert of the
+same rows writes, value for value and type for type."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from declinerisk.store.database import SCORE_COLUMNS, SCORE_TABLE, open_store
+from declinerisk.store.score_insert import ROWS_PER_STATEMENT
+
+
+def _rows(count: int, seed: int) -> list[dict[str, Any]]:
+    """Score rows with the odd values a store meets: present and absent optional columns,
+    None inside JSON, floats at full precision, non-ASCII text, other time zones."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        row: dict[str, Any] = {
+            "request_id": f"r{i // 100}",
+            "offer_id": rng.choice(["o-1", "ö-ü 2", "x" * 256, str(10**30), f"id-{i}"]),
+            "model_version": "m1",
+            "inputs": {
+                "days_in_process": rng.random() * 100,
+                "department": rng.choice(["sales", None, "R&D ✓", ""]),
+                "competing_offers": rng.randint(0, 5),
+                "counteroffer_expected": rng.choice([True, False, None]),
+            },
+            "probability": rng.choice([rng.random(), 0.1 + 0.2, 5e-324, 1.0]),
+            "band": rng.choice(["low", "medium", "high"]),
+            "reasons": [{"effect": rng.random(), "sentence": "Pay is 3% below the ask — call."}],
+            "action": rng.choice(["Call.", "", "Ring ☎"]),
+            "scored_at": rng.choice(
+                [
+                    datetime(2026, 5, 4, 12, 0, tzinfo=UTC) + timedelta(microseconds=i),
+                    datetime(2026, 5, 4, 12, 0, tzinfo=timezone(timedelta(hours=5))),
+                    datetime(2026, 5, 4, 12, 0, 1, 999999),
+                ]
+            ),
+            "what_ifs": rng.choice([[{"probability": rng.random()}], [], None]),
+            "warnings": ["not a column: kept for the outbox only"],
+        }
+        if rng.random() < 0.2:
+            del row["what_ifs"]  # spooled before the column existed: SQL NULL
+        rows.append(row)
+    return rows
+
+
+def _stored(path: Path) -> list[tuple[Any, ...]]:
+    """Every stored value with its SQLite storage class, row by row."""
+    names = sorted(SCORE_COLUMNS)
+    select = ", ".join(f"{name}, typeof({name})" for name in names)
+    with sqlite3.connect(path) as connection:
+        return connection.execute(f"SELECT {select} FROM score_records ORDER BY id").fetchall()
+
+
+def test_sqlite_rows_are_stored_exactly_as_sqlalchemys_insert_stores_them(
+    tmp_path: Path,
+) -> None:
+    rows = _rows(2 * ROWS_PER_STATEMENT + 123, seed=3)  # full statements and a remainder
+    ours = open_store(f"sqlite:///{tmp_path}/ours.db")
+    ours.add_scores(rows)
+    theirs = open_store(f"sqlite:///{tmp_path}/theirs.db")
+    with theirs.engine.begin() as connection:
+        for row in rows:  # one by one: a Core executemany needs the same keys in every row
+            connection.execute(
+                insert(SCORE_TABLE), {k: v for k, v in row.items() if k in SCORE_COLUMNS}
+            )
+    stored = _stored(tmp_path / "ours.db")
+    assert len(stored) == len(rows)
+    assert stored == _stored(tmp_path / "theirs.db")
+    # The comparison has teeth: SQL NULL and JSON 'null' both occur, and floats kept every bit.
+    what_ifs = [r.get("what_ifs", "absent") for r in rows]
+    assert None in what_ifs and "absent" in what_ifs
+    originals = [r for r in rows if r["offer_id"] == "o-1"]
+    assert originals
+    for record, row in zip(ours.scores("o-1"), originals, strict=True):
+        assert record.probability.hex() == float(row["probability"]).hex()
+        assert record.inputs == row["inputs"]
+        assert record.what_ifs == row.get("what_ifs")
+    ours.engine.dispose()
+    theirs.engine.dispose()
+
+
+def test_a_batch_of_one_and_an_empty_batch(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/store.db")
+    store.add_scores([])
+    (row,) = _rows(1, seed=4)
+    store.add_scores([row])
+    assert store.count_scores() == 1
+    (record,) = store.scores(row["offer_id"])
+    assert record.probability == row["probability"]
+    store.engine.dispose()
