@@ -20,6 +20,12 @@ def _rows(count: int, seed: int) -> list[dict[str, Any]]:
     """Score rows with the odd values a store meets: present and absent optional columns,
     None inside JSON, floats at full precision, non-ASCII text, other time zones."""
     rng = random.Random(seed)
+    stamps = [
+        datetime(2026, 5, 4, 12, 0, tzinfo=UTC),
+        datetime(2026, 5, 4, 12, 0, tzinfo=UTC),
+        datetime(2026, 5, 4, 12, 0, tzinfo=timezone(timedelta(hours=5))),
+        datetime(2026, 5, 4, 12, 0, 1, 999999),
+    ]
     rows = []
     for i in range(count):
         row: dict[str, Any] = {
@@ -36,13 +42,11 @@ def _rows(count: int, seed: int) -> list[dict[str, Any]]:
             "band": rng.choice(["low", "medium", "high"]),
             "reasons": [{"effect": rng.random(), "sentence": "Pay is 3% below the ask — call."}],
             "action": rng.choice(["Call.", "", "Ring ☎"]),
-            "scored_at": rng.choice(
-                [
-                    datetime(2026, 5, 4, 12, 0, tzinfo=UTC) + timedelta(microseconds=i),
-                    datetime(2026, 5, 4, 12, 0, tzinfo=timezone(timedelta(hours=5))),
-                    datetime(2026, 5, 4, 12, 0, 1, 999999),
-                ]
-            ),
+            # Rows of one request share a timestamp object (bound once): runs of one object,
+            # equal but distinct objects, other zones and fresh ones.
+            "scored_at": rng.choice([*stamps, datetime.now(UTC) + timedelta(microseconds=i)])
+            if rng.random() < 0.3
+            else stamps[(i // 7) % len(stamps)],
             "what_ifs": rng.choice([[{"probability": rng.random()}], [], None]),
             "warnings": ["not a column: kept for the outbox only"],
         }

@@ -14,9 +14,10 @@ databases take the Core insert; PostgreSQL does its work in its own process.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import DateTime, Table
 from sqlalchemy.engine import Connection, Dialect
 
 # Rows per statement: 10 parameters each stays far below SQLite's limit of 32,766 (3.32+)
@@ -30,8 +31,15 @@ class ScoreInsert:
     def __init__(self, table: Table, dialect: Dialect) -> None:
         columns = [c for c in table.columns if not c.primary_key]
         self._names = [c.name for c in columns]
-        self._processors: list[Callable[[Any], Any] | None] = [
-            c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        self._every_column = itemgetter(*self._names)
+        processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        self._processors: list[Callable[[Any], Any] | None] = processors
+        # (position, processor, its value repeats): a request's rows share one timestamp
+        # object, bound once.
+        self._steps = [
+            (i, process, isinstance(c.type, DateTime))
+            for i, (c, process) in enumerate(zip(columns, processors, strict=True))
+            if process is not None
         ]
         row = "(" + ", ".join("?" * len(columns)) + ")"
         self._head = f"INSERT INTO {table.name} ({', '.join(self._names)}) VALUES "
@@ -54,16 +62,30 @@ class ScoreInsert:
     def _values(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """Every row's bound values, flattened in column order."""
         values: list[Any] = []
-        pairs = list(zip(self._names, self._processors, strict=True))
+        every_column, steps = self._every_column, self._steps
+        last: dict[int, tuple[Any, Any]] = {}  # position -> (value, bound) of a repeating one
         for row in rows:
-            # An absent key is SQL NULL; a present None goes through its processor, as with
-            # SQLAlchemy (a JSON column writes it as the text 'null').
-            values.extend(
-                [
-                    (process(row[name]) if process is not None else row[name])
-                    if name in row
-                    else None
-                    for name, process in pairs
-                ]
-            )
+            try:
+                bound = list(every_column(row))
+            except KeyError:  # a row spooled before a column existed
+                values.extend(self._row_with_absent(row))
+                continue
+            for i, process, repeats in steps:
+                value = bound[i]
+                if not repeats:
+                    bound[i] = process(value)
+                    continue
+                seen = last.get(i)
+                if seen is None or seen[0] is not value:
+                    seen = last[i] = (value, process(value))
+                bound[i] = seen[1]
+            values.extend(bound)
         return values
+
+    def _row_with_absent(self, row: dict[str, Any]) -> list[Any]:
+        """An absent key is SQL NULL; a present None goes through its processor, as with
+        SQLAlchemy (a JSON column writes it as the text 'null')."""
+        return [
+            (process(row[name]) if process is not None else row[name]) if name in row else None
+            for name, process in zip(self._names, self._processors, strict=True)
+        ]
