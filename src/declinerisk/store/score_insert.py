@@ -32,8 +32,10 @@ class ScoreInsert:
         columns = [c for c in table.columns if not c.primary_key]
         self._names = [c.name for c in columns]
         self._every_column = itemgetter(*self._names)
-        processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-        self._processors: list[Callable[[Any], Any] | None] = processors
+        processors: list[Callable[[Any], Any] | None] = [
+            c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        ]
+        self._processors = processors
         # (position, processor, its value repeats): a request's rows share one timestamp
         # object, bound once.
         self._steps = [
@@ -41,9 +43,8 @@ class ScoreInsert:
             for i, (c, process) in enumerate(zip(columns, processors, strict=True))
             if process is not None
         ]
-        row = "(" + ", ".join("?" * len(columns)) + ")"
         self._head = f"INSERT INTO {table.name} ({', '.join(self._names)}) VALUES "
-        self._row = row
+        self._row = "(" + ", ".join("?" * len(columns)) + ")"
         self._full = self._statement(ROWS_PER_STATEMENT)
 
     def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
