@@ -167,3 +167,14 @@ def test_request_ids_are_unique_hex_and_sort_by_creation_time() -> None:
     assert len(set(first)) == len(first)
     assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in first)
     assert max(first) < later  # the index on them grows at one end
+
+
+def test_rows_spooled_before_a_column_existed_go_in_with_new_ones(store: Store) -> None:
+    """A spool replayed after an upgrade mixes rows without ``what_ifs`` and rows with them:
+    one batch, each stored as it came (absent: SQL NULL, read back as None)."""
+    old, new = _score_row("o-old", {"days_in_process": 3}), _score_row("o-new", {})
+    new["what_ifs"] = [{"column": "comp_delta_pct", "action": "Raise", "probability": 0.2}]
+    store.add_scores([old, new, dict(old, offer_id="o-old-2")])
+    assert [r.what_ifs for r in store.scores("o-old")] == [None]
+    assert [r.what_ifs for r in store.scores("o-old-2")] == [None]
+    assert [r.what_ifs for r in store.scores("o-new")] == [new["what_ifs"]]

@@ -150,11 +150,15 @@ class Store:
         if self._sqlite_insert is not None:
             self._sqlite_insert.execute(connection, rows)  # reads its columns, nothing else
             return
-        # Absent keys stay absent (a row spooled before a column existed gets SQL NULL, not
-        # the JSON text 'null'). A Core insert of the table, not the ORM's bulk insert of the
-        # class: the same executemany at half the cost per row (nothing is read back).
-        records = [{k: v for k, v in row.items() if k in SCORE_COLUMNS} for row in rows]
-        connection.execute(insert(SCORE_TABLE), records)
+        # Absent keys stay absent (SQL NULL for a row spooled before a column existed), so
+        # rows go in grouped by columns: an executemany binds every row as its first. Core's
+        # insert, not the ORM's: half the cost per row (nothing is read back).
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            record = {k: v for k, v in row.items() if k in SCORE_COLUMNS}
+            groups.setdefault(tuple(sorted(record)), []).append(record)
+        for records in groups.values():
+            connection.execute(insert(SCORE_TABLE), records)
 
     def add_outcome(self, outcome: Outcome) -> bool:
         """Record an outcome; False when (offer_id, event_id) was recorded before, or the
