@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from declinerisk.store.database import SCORE_COLUMNS, SCORE_TABLE, open_store
-from declinerisk.store.score_insert import ROWS_PER_STATEMENT
+from declinerisk.store.database import SCORE_COLUMNS, SCORE_TABLE, make_engine, open_store
+from declinerisk.store.score_insert import ROWS_PER_STATEMENT, ScoreInsert
 
 
 def _rows(count: int, seed: int) -> list[dict[str, Any]]:
@@ -101,3 +101,32 @@ def test_a_batch_of_one_and_an_empty_batch(tmp_path: Path) -> None:
     (record,) = store.scores(row["offer_id"])
     assert record.probability == row["probability"]
     store.engine.dispose()
+
+
+class _Recording:
+    """Stands in for a connection: keeps each statement and its parameters."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def exec_driver_sql(self, sql: str, parameters: tuple[Any, ...]) -> None:
+        self.calls.append((sql, parameters))
+
+
+def test_any_batch_size_uses_a_few_statement_texts_and_binds_every_row_once() -> None:
+    """The driver keeps every statement text it prepares: batch sizes must not each make one."""
+    insert_rows = ScoreInsert(SCORE_TABLE, make_engine("sqlite://").dialect)
+    names = [c.name for c in SCORE_TABLE.columns if not c.primary_key]
+    width, offer_id = len(names), names.index("offer_id")
+    texts: set[str] = set()
+    for count in [1, 2, 3, 7, 255, 256, 257, 511, 600, 1000, 2000]:
+        rows = _rows(count, seed=count)
+        connection = _Recording()
+        insert_rows.execute(connection, rows)  # type: ignore[arg-type]
+        bound = [value for _, parameters in connection.calls for value in parameters]
+        assert len(bound) == count * width
+        assert bound[offer_id::width] == [row["offer_id"] for row in rows]  # in order, once
+        for sql, parameters in connection.calls:
+            assert sql.count("?") == len(parameters) <= ROWS_PER_STATEMENT * width
+        texts |= {sql for sql, _ in connection.calls}
+    assert len(texts) <= ROWS_PER_STATEMENT.bit_length()
