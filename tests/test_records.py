@@ -41,9 +41,17 @@ ODD_VALUES: list[Any] = [
 ]
 
 
+def _edges(name: str) -> list[Any]:
+    """A numeric field's bounds and their neighbours, as integers and as floats."""
+    low, high = FIELDS[name].minimum, FIELDS[name].maximum
+    bounds = [b for b in (low, high) if b is not None]
+    near = [b + d for b in bounds for d in (-1, -0.5, -1e-9, 0, 1e-9, 0.5, 1)]
+    return [*near, *(float(v) for v in near), *(int(v) for v in near if v == int(v))]
+
+
 @pytest.mark.parametrize("name", sorted(FIELDS))
 def test_each_fields_short_check_types_values_as_the_contract_does(name: str) -> None:
-    for value in ODD_VALUES:
+    for value in [*ODD_VALUES, *_edges(name)]:
         fast, slow = CHECKS[name](value), typed_value(FIELDS[name], value)
         assert fast == slow and [type(v) for v in fast] == [type(v) for v in slow], value
 

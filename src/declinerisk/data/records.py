@@ -153,6 +153,23 @@ def _checker(column: Column) -> Callable[[object], tuple[Any, str]]:
         return lambda value: typed_value(column, value)
     low, high = column.minimum, column.maximum
     whole = column.kind is Kind.INTEGER
+    if low is not None and high is not None:
+        # Bounded both ways, as every contract number is: NaN and the infinities fail the
+        # comparisons and take the long way, which refuses them.
+        if whole:
+            return lambda value: (
+                (value, "")
+                if type(value) is int and low <= value <= high
+                else typed_value(column, value)
+            )
+
+        def bounded(value: object) -> tuple[Any, str]:
+            kind, number = type(value), cast(float, value)
+            if (kind is float or kind is int) and low <= number <= high:
+                return (number if kind is float else float(number)), ""
+            return typed_value(column, value)
+
+        return bounded
 
     def check(value: object) -> tuple[Any, str]:
         kind = type(value)  # exact types: bool is an int, and refused
