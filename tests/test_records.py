@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -54,6 +55,8 @@ def test_each_fields_short_check_types_values_as_the_contract_does(name: str) ->
     for value in [*ODD_VALUES, *_edges(name)]:
         fast, slow = CHECKS[name](value), typed_value(FIELDS[name], value)
         assert fast == slow and [type(v) for v in fast] == [type(v) for v in slow], value
+        if isinstance(fast[0], float):  # -0.0 == 0.0: the sign must match too
+            assert math.copysign(1, fast[0]) == math.copysign(1, slow[0]), value
 
 
 def test_valid_records_are_typed_as_a_files_rows_are() -> None:

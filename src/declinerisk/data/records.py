@@ -153,7 +153,7 @@ def _checker(column: Column) -> Callable[[object], tuple[Any, str]]:
         return lambda value: typed_value(column, value)
     low, high = column.minimum, column.maximum
     whole = column.kind is Kind.INTEGER
-    if low is not None and high is not None:
+    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
         # Bounded both ways, as every contract number is: NaN and the infinities fail the
         # comparisons and take the long way, which refuses them.
         if whole:
