@@ -170,11 +170,18 @@ def test_request_ids_are_unique_hex_and_sort_by_creation_time() -> None:
 
 
 def test_rows_spooled_before_a_column_existed_go_in_with_new_ones(store: Store) -> None:
-    """A spool replayed after an upgrade mixes rows without ``what_ifs`` and rows with them:
-    one batch, each stored as it came (absent: SQL NULL, read back as None)."""
-    old, new = _score_row("o-old", {"days_in_process": 3}), _score_row("o-new", {})
+    """A spool replayed after an upgrade mixes rows without ``what_ifs`` and rows with them,
+    in either order: one batch, each stored as it came (absent: SQL NULL, read back as None)
+    and in the order given (an offer's latest score is its highest id)."""
+    old = _score_row("o-old", {"days_in_process": 3})
+    new = _score_row("o-new", {})
     new["what_ifs"] = [{"column": "comp_delta_pct", "action": "Raise", "probability": 0.2}]
-    store.add_scores([old, new, dict(old, offer_id="o-old-2")])
-    assert [r.what_ifs for r in store.scores("o-old")] == [None]
-    assert [r.what_ifs for r in store.scores("o-old-2")] == [None]
-    assert [r.what_ifs for r in store.scores("o-new")] == [new["what_ifs"]]
+    batch = [old, new, dict(old, offer_id="o-old-2"), dict(new, offer_id="o-new-2")]
+    store.add_scores(batch)
+    store.add_scores(batch[::-1])
+    stored = {o: store.scores(o) for o in ("o-old", "o-old-2", "o-new", "o-new-2")}
+    assert [r.what_ifs for o in ("o-old", "o-old-2") for r in stored[o]] == [None] * 4
+    assert [r.what_ifs for o in ("o-new", "o-new-2") for r in stored[o]] == [new["what_ifs"]] * 4
+    order = sorted((r.id, r.offer_id) for records in stored.values() for r in records)
+    given = [row["offer_id"] for row in batch + batch[::-1]]
+    assert [offer_id for _, offer_id in order] == given

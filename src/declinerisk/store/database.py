@@ -21,7 +21,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
     select,
     text,
 )
@@ -39,7 +38,7 @@ from declinerisk.store.records import (
     ScoreRecord,
     erased_ids,
 )
-from declinerisk.store.score_insert import ScoreInsert
+from declinerisk.store.score_insert import ScoreInsert, insert_by_columns
 
 DEFAULT_URL = "sqlite:///declinerisk.db"
 
@@ -103,7 +102,6 @@ ScoreHook = Callable[[Session, Sequence[dict[str, Any]]], None]
 """Runs inside the transaction that writes score records (e.g. the outbox's events)."""
 
 SCORE_TABLE = ScoreRecord.metadata.tables[ScoreRecord.__tablename__]
-SCORE_COLUMNS = frozenset(c.name for c in SCORE_TABLE.columns if c.name != "id")
 
 
 class Store:
@@ -149,16 +147,8 @@ class Store:
         connection = session.connection()
         if self._sqlite_insert is not None:
             self._sqlite_insert.execute(connection, rows)  # reads its columns, nothing else
-            return
-        # Absent keys stay absent (SQL NULL for a row spooled before a column existed), so
-        # rows go in grouped by columns: an executemany binds every row as its first. Core's
-        # insert, not the ORM's: half the cost per row (nothing is read back).
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            record = {k: v for k, v in row.items() if k in SCORE_COLUMNS}
-            groups.setdefault(tuple(sorted(record)), []).append(record)
-        for records in groups.values():
-            connection.execute(insert(SCORE_TABLE), records)
+        else:
+            insert_by_columns(connection, SCORE_TABLE, rows)
 
     def add_outcome(self, outcome: Outcome) -> bool:
         """Record an outcome; False when (offer_id, event_id) was recorded before, or the

@@ -62,20 +62,26 @@ class ErasedOffer(Base):
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# Below SQLite's smallest default limit of parameters per statement (999).
+DIGESTS_PER_QUERY = 500
+
+
 def offer_digest(offer_id: str) -> str:
     """The tombstone of an offer id."""
     return hashlib.sha256(b"declinerisk-erased-offer:" + offer_id.encode("utf-8")).hexdigest()
 
 
 def erased_ids(session: Session, offer_ids: Iterable[str]) -> set[str]:
-    """Those of ``offer_ids`` that were erased."""
+    """Those of ``offer_ids`` that were erased, asked in chunks: a spool replayed at once may
+    hold more distinct offers than a statement may have parameters (999 on older SQLite)."""
     digests = {offer_digest(offer_id): offer_id for offer_id in set(offer_ids)}
-    if not digests:
-        return set()
-    found = session.execute(
-        select(ErasedOffer.digest).where(ErasedOffer.digest.in_(sorted(digests)))
-    ).scalars()
-    return {digests[digest] for digest in found}
+    ordered = sorted(digests)
+    found: set[str] = set()
+    for start in range(0, len(ordered), DIGESTS_PER_QUERY):
+        chunk = ordered[start : start + DIGESTS_PER_QUERY]
+        query = select(ErasedOffer.digest).where(ErasedOffer.digest.in_(chunk))
+        found.update(digests[digest] for digest in session.execute(query).scalars())
+    return found
 
 
 @dataclass(frozen=True)
