@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from declinerisk.data.duplicates import SeenIds, repeats_within
-from declinerisk.data.records import CHECKS, FIELDS, typed_value, validate_records
+from declinerisk.data.records import CHECKS, FIELDS, _checker, typed_value, validate_records
+from declinerisk.data.schema import Column, Kind, Role
 from tests.service.helpers import CONTRACT_FEATURES, offer
 
 
@@ -57,6 +58,28 @@ def test_each_fields_short_check_types_values_as_the_contract_does(name: str) ->
         assert fast == slow and [type(v) for v in fast] == [type(v) for v in slow], value
         if isinstance(fast[0], float):  # -0.0 == 0.0: the sign must match too
             assert math.copysign(1, fast[0]) == math.copysign(1, slow[0]), value
+
+
+def _outcome(check: Any, value: Any) -> Any:
+    try:
+        typed, reason = check(value)
+    except OverflowError:  # both ways alike: an unbounded number beyond a float
+        return "overflow"
+    return typed, reason, type(typed), math.copysign(1, typed) if type(typed) is float else 0
+
+
+@pytest.mark.parametrize("kind", [Kind.NUMBER, Kind.INTEGER])
+@pytest.mark.parametrize(
+    "bounds", [(None, None), (0, None), (None, 5), (-math.inf, math.inf), (0, math.inf)]
+)
+def test_the_short_check_of_a_number_without_finite_bounds_is_the_contracts(
+    kind: Kind, bounds: tuple[float | None, float | None]
+) -> None:
+    """No contract number lacks a bound today; a column that did must still refuse infinity."""
+    column = Column("x", kind, Role.OPTIONAL, "", minimum=bounds[0], maximum=bounds[1])
+    check = _checker(column)
+    for value in [*ODD_VALUES, -5, 5, 6, 4.5, 1e300, -1e300]:
+        assert _outcome(check, value) == _outcome(lambda v: typed_value(column, v), value), value
 
 
 def test_valid_records_are_typed_as_a_files_rows_are() -> None:

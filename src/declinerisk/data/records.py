@@ -152,31 +152,23 @@ def _checker(column: Column) -> Callable[[object], tuple[Any, str]]:
     if column.kind not in (Kind.NUMBER, Kind.INTEGER):
         return lambda value: typed_value(column, value)
     low, high = column.minimum, column.maximum
-    whole = column.kind is Kind.INTEGER
-    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
-        # Bounded both ways, as every contract number is: NaN and the infinities fail the
-        # comparisons and take the long way, which refuses them.
-        if whole:
-            return lambda value: (
-                (value, "")
-                if type(value) is int and low <= value <= high
-                else typed_value(column, value)
-            )
-
-        def bounded(value: object) -> tuple[Any, str]:
-            kind, number = type(value), cast(float, value)
-            if (kind is float or kind is int) and low <= number <= high:
-                return (number if kind is float else float(number)), ""
-            return typed_value(column, value)
-
-        return bounded
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        # None in the contract: without finite bounds the comparison below would let
+        # infinity through.
+        return lambda value: typed_value(column, value)
+    # Bounded both ways: NaN and the infinities fail the comparison and take the long way,
+    # which refuses them.
+    if column.kind is Kind.INTEGER:
+        return lambda value: (
+            (value, "")
+            if type(value) is int and low <= value <= high
+            else typed_value(column, value)
+        )
 
     def check(value: object) -> tuple[Any, str]:
-        kind = type(value)  # exact types: bool is an int, and refused
-        if kind is int or (kind is float and not whole and math.isfinite(cast(float, value))):
-            number = cast(float, value)
-            if (low is None or number >= low) and (high is None or number <= high):
-                return (int(number) if whole else float(number)), ""
+        kind, number = type(value), cast(float, value)  # exact types: bool is an int, refused
+        if (kind is float or kind is int) and low <= number <= high:
+            return (number if kind is float else float(number)), ""
         return typed_value(column, value)
 
     return check
