@@ -71,29 +71,32 @@ class RiskBands:
         return str(self.bands(np.array([probability]), None if raw is None else [raw])[0])
 
     def bands(self, probabilities: ArrayLike, raw: ArrayLike | None = None) -> NDArray[np.str_]:
+        names: NDArray[np.str_] = NAMES[self.levels(probabilities, raw)]
+        return names
+
+    def levels(self, probabilities: ArrayLike, raw: ArrayLike | None = None) -> NDArray[np.int8]:
+        """Each probability's band as its index in ``NAMES``: 0 low, 1 medium, 2 high."""
         p = np.asarray(probabilities, dtype=float)
         if p.ndim == 1 and p.size <= FEW and (raw is None or np.shape(raw) == p.shape):
             return self._few(p, raw)
         r = None if raw is None else np.asarray(raw, dtype=float)
         high = self._at_or_above(p, r, self.high, self.high_raw)
         medium = self._at_or_above(p, r, self.medium, self.medium_raw)
-        # Small integer codes, then one take: nested np.where of strings wrote every row's
-        # text twice and was a noticeable share of scoring a million rows.
-        codes = np.where(high, 2, medium.astype(np.int8))
-        names: NDArray[np.str_] = NAMES[codes]
-        return names
+        # Small integer codes (then one take for names): nested np.where of strings wrote
+        # every row's text twice and was a noticeable share of scoring a million rows.
+        return np.where(high, np.int8(2), medium.astype(np.int8))
 
-    def _few(self, p: NDArray[np.float64], raw: ArrayLike | None) -> NDArray[np.str_]:
-        """:meth:`bands` of a few probabilities (a request), the same comparisons per value
+    def _few(self, p: NDArray[np.float64], raw: ArrayLike | None) -> NDArray[np.int8]:
+        """:meth:`levels` of a few probabilities (a request), the same comparisons per value
         without NumPy's cost per operation."""
         r = [None] * p.size if raw is None else np.asarray(raw, dtype=float).tolist()
-        names = []
-        for x, y in zip(p.tolist(), r, strict=True):
-            if _reaches(x, y, self.high, self.high_raw):
-                names.append(HIGH)
-            else:
-                names.append(MEDIUM if _reaches(x, y, self.medium, self.medium_raw) else LOW)
-        return np.asarray(names, dtype=NAMES.dtype)
+        levels = [
+            2
+            if _reaches(x, y, self.high, self.high_raw)
+            else int(_reaches(x, y, self.medium, self.medium_raw))
+            for x, y in zip(p.tolist(), r, strict=True)
+        ]
+        return np.asarray(levels, dtype=np.int8)
 
     @staticmethod
     def _at_or_above(

@@ -31,7 +31,7 @@ from declinerisk.explain import layouts
 from declinerisk.explain.actions import Lever, Playbook
 from declinerisk.explain.terms import Plan, TermTables
 from declinerisk.explain.values import Reading, reading_of, render_value
-from declinerisk.modeling.bands import FEW, HIGH, LOW, MEDIUM, RiskBands
+from declinerisk.modeling.bands import HIGH, LOW, MEDIUM, NAMES, RiskBands
 from declinerisk.modeling.glassbox import Calibration, GlassboxModel
 from declinerisk.scoring import compiled
 from declinerisk.scoring.column_inputs import ColumnReader, InputPlan
@@ -42,7 +42,7 @@ TOP = 3
 NONE = -1
 # A categorical input's row of the kernel's values holds 1.0 where it reads as typical.
 SAME = Reading(1.0, 1.0)
-# The bands in the order of ``KernelResult.band_code``.
+# The bands in the order of ``KernelResult.band_code`` (``RiskBands.levels`` reversed).
 BANDS = (HIGH, MEDIUM, LOW)
 
 
@@ -238,13 +238,12 @@ class Kernel:
             out,
             explain,
         )
-        band = self.bands.bands(out.probability, raw=out.raw)
-        band_code = _band_codes(band)
+        level = self.bands.levels(out.probability, raw=out.raw)  # 0 low, 1 medium, 2 high
         return KernelResult(
             raw=out.raw,
             probability=out.probability,
-            band=band,
-            band_code=band_code,
+            band=NAMES[level],
+            band_code=np.int8(len(BANDS) - 1) - level,
             first=out.first,
             second=out.second,
             effect=out.effect,
@@ -253,16 +252,6 @@ class Kernel:
             unseen=self._columns.unseen(categories, rows) if unseen is None else unseen,
             keys=keys,
         )
-
-
-def _band_codes(band: NDArray[np.str_]) -> NDArray[np.int8]:
-    """Each band's index in ``BANDS`` (a request's few in Python: NumPy's cost is per call)."""
-    if len(band) <= FEW:
-        return np.asarray([BANDS.index(b) for b in band.tolist()], dtype=np.int8)
-    codes = np.zeros(len(band), dtype=np.int8)
-    for code, name in enumerate(BANDS[1:], start=1):
-        codes[band == name] = code
-    return codes
 
 
 def _blank(shape: tuple[int, ...], fill: float, dtype: type, explain: bool) -> np.ndarray:
