@@ -63,8 +63,11 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers, one thread each (each has its own test PostgreSQL database), then
+# the few tests that must run alone; --durations keeps the suite's slowest tests in view.
 unit: $(INSTALLED)
-	$(BIN)/pytest --durations=20  # the slowest tests, so the suite's time stays in view
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 -m "not serial" --durations=20
+	$(BIN)/pytest -m serial
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/train_benchmark.py

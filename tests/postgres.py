@@ -1,4 +1,10 @@
-"""Resetting the test PostgreSQL between tests, whatever tables the migrations have added."""
+"""The test PostgreSQL: one database per pytest-xdist worker, reset between tests whatever
+tables the migrations have added.
+
+``make unit`` runs the suite on two workers; each gets its own database on the one server, so
+one worker's ``TRUNCATE`` or ``DROP SCHEMA`` never lands in the middle of the other's test.
+Tests that stop the server itself are marked ``serial`` and run after, alone.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,43 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from declinerisk.store.database import Store, open_store
 
-POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
+
+def worker_url(url: str, worker: str | None) -> str:
+    """``url`` with the database of pytest-xdist worker ``worker`` (``gw0``...), or as given
+    outside xdist."""
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+def _worker_database(url: str | None, worker: str | None) -> str | None:
+    """This worker's database on the test server, created when missing."""
+    if not url or not worker:
+        return url
+    mine = worker_url(url, worker)
+    name = make_url(mine).database
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return mine
+
+
+POSTGRES_URL = _worker_database(
+    os.environ.get("DECLINERISK_TEST_POSTGRES_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+)
 
 
 def store_for(database: str, tmp_path: Path, what: str, **options: Any) -> Store:

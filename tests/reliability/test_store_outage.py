@@ -19,6 +19,9 @@ URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
 STOP = os.environ.get("DECLINERISK_TEST_POSTGRES_STOP")
 START = os.environ.get("DECLINERISK_TEST_POSTGRES_START")
 
+# They stop the one test server: `make unit` runs them after the parallel run, alone.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 def postgres_control() -> tuple[str, str, str]:
@@ -26,6 +29,8 @@ def postgres_control() -> tuple[str, str, str]:
         if os.environ.get("CI"):
             pytest.fail("CI must start PostgreSQL through .ci/postgres.sh")
         pytest.skip("needs the PostgreSQL started by .ci/postgres.sh")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail("stops the shared PostgreSQL under other workers' tests: run it alone")
     engine = create_engine(URL)
     drop_everything(engine)
     engine.dispose()
