@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -63,7 +64,7 @@ def _stored(path: Path) -> list[tuple[Any, ...]]:
     """Every stored value with its SQLite storage class, row by row."""
     names = sorted(SCORE_COLUMNS)
     select = ", ".join(f"{name}, typeof({name})" for name in names)
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:  # sqlite3's own `with` only commits
         return connection.execute(f"SELECT {select} FROM score_records ORDER BY id").fetchall()
 
 
@@ -130,7 +131,8 @@ def test_any_batch_size_uses_a_few_statement_texts_and_binds_every_row_once() ->
     for count in [1, 2, 3, 7, 255, 256, 257, 511, 600, 1000, 2000]:
         rows = _rows(count, seed=count)
         connection = _Recording()
-        insert_rows.execute(connection, rows)  # type: ignore[arg-type]
+        with closing(connection.connection.dbapi_connection):
+            insert_rows.execute(connection, rows)  # type: ignore[arg-type]
         bound = [value for _, parameters in connection.calls for value in parameters]
         assert len(bound) == count * width
         assert bound[offer_id::width] == [row["offer_id"] for row in rows]  # in order, once
