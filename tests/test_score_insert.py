@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, insert
 
+from declinerisk.store import privacy
 from declinerisk.store.database import SCORE_TABLE, make_engine, open_store
 from declinerisk.store.score_insert import ROWS_PER_STATEMENT, ScoreInsert
 
@@ -155,8 +156,10 @@ def test_an_sqlite_allowing_999_parameters_stores_big_batches_of_many_offers(
 
     store.engine.dispose()  # new connections get the limit
     rows = [dict(row, offer_id=f"o-{i}") for i, row in enumerate(_rows(1_500, seed=6))]
+    privacy.erase(store, "o-777")  # a tombstone, so each offer is looked up among them
     store.add_scores(rows)
-    assert store.count_scores() == 1_500
+    assert store.count_scores() == 1_499
+    assert store.scores("o-777") == [] and len(store.scores("o-778")) == 1
     with store.engine.connect() as connection:
         driver = connection.connection.dbapi_connection
         assert isinstance(driver, sqlite3.Connection)

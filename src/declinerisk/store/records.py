@@ -73,7 +73,12 @@ def offer_digest(offer_id: str) -> str:
 
 def erased_ids(session: Session, offer_ids: Iterable[str]) -> set[str]:
     """Those of ``offer_ids`` that were erased, asked in chunks: a spool replayed at once may
-    hold more distinct offers than a statement may have parameters (999 on older SQLite)."""
+    hold more distinct offers than a statement may have parameters (999 on older SQLite).
+
+    Most stores have erased nothing: one look at the tombstones says so before any offer is
+    digested (a digest and a look-up cost ~1.5 us a stored score, ~10% of its write)."""
+    if session.execute(select(ErasedOffer.id).limit(1)).first() is None:
+        return set()
     digests = {offer_digest(offer_id): offer_id for offer_id in set(offer_ids)}
     ordered = sorted(digests)
     found: set[str] = set()
