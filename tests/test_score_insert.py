@@ -4,6 +4,7 @@ same rows writes, value for value and type for type."""
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from contextlib import closing
@@ -165,3 +166,19 @@ def test_an_sqlite_allowing_999_parameters_stores_big_batches_of_many_offers(
         assert isinstance(driver, sqlite3.Connection)
         assert driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) == 999  # it was in force
     store.engine.dispose()
+
+
+def test_a_serializer_writing_other_text_than_the_columns_is_not_used() -> None:
+    """The JSON columns' values skip SQLAlchemy's processor only for a serializer that writes
+    what it writes: another one (here the standard library's, which escapes non-ASCII) is
+    ignored, and the rows are bound exactly as without it."""
+    dialect = make_engine("sqlite://").dialect
+    rows = _rows(40, seed=9)
+    bound = []
+    for serializer in (None, json.dumps):
+        connection = _Recording()
+        with closing(connection.connection.dbapi_connection):
+            ScoreInsert(SCORE_TABLE, dialect, serializer).execute(connection, rows)  # type: ignore[arg-type]
+        bound.append([value for _, parameters in connection.calls for value in parameters])
+    assert bound[0] == bound[1]
+    assert any("—" in value for value in bound[0] if isinstance(value, str))  # it was tried

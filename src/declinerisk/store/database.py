@@ -112,7 +112,9 @@ class Store:
         self.on_scores = on_scores
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._sqlite_insert = (
-            ScoreInsert(SCORE_TABLE, engine.dialect) if engine.dialect.name == "sqlite" else None
+            ScoreInsert(SCORE_TABLE, engine.dialect, _json_text)
+            if engine.dialect.name == "sqlite"
+            else None
         )
 
     @contextmanager
