@@ -45,15 +45,15 @@ class ScoreInsert:
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
         ]
         self._processors = processors
-        # (position, processor, how): a request's rows share one timestamp object, bound
-        # once; a JSON column's list or dict goes straight to the serializer (SQLAlchemy's
-        # processor around it cost a third of the binding).
+        # (position, processor, its value repeats, serializer for a list or dict): a request's
+        # rows share one timestamp object, bound once; a JSON column's list or dict goes
+        # straight to the serializer (SQLAlchemy's processor around it cost a third of the
+        # binding).
         self._steps = [
-            (i, process, _how(c, process, json_text))
+            (i, process, isinstance(c.type, DateTime), _direct(c, process, json_text))
             for i, (c, process) in enumerate(zip(columns, processors, strict=True))
             if process is not None
         ]
-        self._json_text = json_text
         quote = dialect.identifier_preparer
         names = ", ".join(quote.quote(name) for name in self._names)
         self._head = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES "
@@ -91,7 +91,7 @@ class ScoreInsert:
     def _values(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """Every row's bound values, flattened in column order."""
         values: list[Any] = []
-        every_column, steps, json_text = self._every_column, self._steps, self._json_text
+        every_column, steps = self._every_column, self._steps
         last: dict[int, tuple[Any, Any]] = {}  # position -> (value, bound) of a repeating one
         for row in rows:
             try:
@@ -99,11 +99,11 @@ class ScoreInsert:
             except KeyError:  # a row spooled before a column existed
                 values.extend(self._row_with_absent(row))
                 continue
-            for i, process, how in steps:
+            for i, process, repeats, direct in steps:
                 value = bound[i]
-                if how is not _REPEATS:
-                    if how is _CONTAINER and value.__class__ in _CONTAINERS:
-                        bound[i] = json_text(value)  # type: ignore[misc]  # set with _CONTAINER
+                if not repeats:
+                    if direct is not None and value.__class__ in _CONTAINERS:
+                        bound[i] = direct(value)
                     else:
                         bound[i] = process(value)
                     continue
@@ -123,9 +123,6 @@ class ScoreInsert:
         ]
 
 
-# How a column's value is bound: by its processor; a repeating one once per distinct object;
-# a list or dict by the JSON serializer itself.
-_PROCESS, _REPEATS, _CONTAINER = "process", "repeats", "container"
 _CONTAINERS = (list, dict)
 # Values a score's JSON columns hold: the serializer must write each as the processor does.
 _PROBES: tuple[Any, ...] = (
@@ -136,16 +133,18 @@ _PROBES: tuple[Any, ...] = (
 )
 
 
-def _how(column: Any, process: Callable[[Any], Any], json_text: Callable[[Any], str] | None) -> str:
-    if isinstance(column.type, DateTime):
-        return _REPEATS
+def _direct(
+    column: Any, process: Callable[[Any], Any], json_text: Callable[[Any], str] | None
+) -> Callable[[Any], str] | None:
+    """``json_text`` for a JSON column whose processor it reproduces on the probes; None
+    (the processor for every value) otherwise."""
     if (
         json_text is not None
         and isinstance(column.type, JSON)
         and all(json_text(probe) == process(probe) for probe in _PROBES)
     ):
-        return _CONTAINER
-    return _PROCESS
+        return json_text
+    return None
 
 
 def insert_by_columns(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
