@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,6 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (ROOT / "src" / "declinerisk", ROOT / "service" / "declinerisk_service")
 MAX_LINES = 300
+READS_POSTGRES_URL = re.compile(
+    r"""(environ\.get\(|environ\[|getenv\()\s*["']DECLINERISK_TEST_POSTGRES_URL"""
+)
 PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation")
 
 
@@ -28,9 +33,17 @@ def test_no_module_is_longer_than_the_limit() -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    # Built from a copy: setuptools builds in the source tree (build/, *.egg-info), where two
+    # pytest-xdist workers' builds would trip over each other.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("src", "service"):
+        shutil.copytree(ROOT / name, source / name, ignore=skip)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [*PIP_WHEEL, "--wheel-dir", str(out), str(ROOT)],
+        [*PIP_WHEEL, "--wheel-dir", str(out), str(source)],
         check=True,
         capture_output=True,
     )
@@ -62,3 +75,16 @@ def test_the_wheel_carries_the_files_the_code_reads_at_run_time(wheel: zipfile.Z
         next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     ).decode()
     assert "serve = declinerisk_service.cli:serve" in entry_points
+
+
+def test_postgresql_tests_take_their_workers_database_from_tests_postgres() -> None:
+    """Under `make unit` each pytest-xdist worker has its own test database; a module reading
+    the server's URL itself would share one database with the other worker's tests."""
+    readers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if READS_POSTGRES_URL.search(path.read_text(encoding="utf-8"))
+    }
+    # tests/postgres.py gives each worker its URL; the outage tests (serial, alone) stop the
+    # server and so use the server's own.
+    assert readers == {"tests/postgres.py", "tests/reliability/test_store_outage.py"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,28 +11,18 @@ import pytest
 
 from declinerisk.data.mapping import ColumnMapping
 from declinerisk.data.synthetic import demo_offers
-from declinerisk.store.database import Store, open_store
+from declinerisk.store.database import Store
 from declinerisk.store.records import Outcome
 from declinerisk.store.request_ids import new_request_id
 from declinerisk.train.config import TrainConfig
 from declinerisk.train.run import run
 from tests.factories import FAST_GLASSBOX
-from tests.postgres import empty_tables
-
-POSTGRES_URL = os.environ.get("DECLINERISK_TEST_POSTGRES_URL")
+from tests.postgres import store_for
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path}/store.db")
-    else:
-        if not POSTGRES_URL:
-            if os.environ.get("CI"):
-                pytest.fail("CI must set DECLINERISK_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
-            pytest.skip("set DECLINERISK_TEST_POSTGRES_URL to run the store tests on PostgreSQL")
-        opened = open_store(POSTGRES_URL)
-        empty_tables(opened.engine)
+    opened = store_for(request.param, tmp_path, "store")
     yield opened
     opened.engine.dispose()
 
