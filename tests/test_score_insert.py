@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
+import pytest
 from sqlalchemy import event, insert
 
 from declinerisk.store import privacy
-from declinerisk.store.database import SCORE_TABLE, make_engine, open_store
+from declinerisk.store.database import SCORE_TABLE, json_text, make_engine, open_store
 from declinerisk.store.score_insert import ROWS_PER_STATEMENT, ScoreInsert
 
 SCORE_COLUMNS = [c.name for c in SCORE_TABLE.columns if not c.primary_key]
@@ -168,17 +171,62 @@ def test_an_sqlite_allowing_999_parameters_stores_big_batches_of_many_offers(
     store.engine.dispose()
 
 
-def test_a_serializer_writing_other_text_than_the_columns_is_not_used() -> None:
+NEAR_MISSES = {
+    "standard library (escapes non-ASCII)": json.dumps,
+    "compact standard library (1e-07)": lambda v: json.dumps(
+        v, separators=(",", ":"), ensure_ascii=False
+    ),
+    "orjson, keys sorted": lambda v: orjson.dumps(
+        v, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    ).decode(),
+    "orjson without options (refuses NumPy numbers and int keys)": lambda v: orjson.dumps(
+        v
+    ).decode(),
+}
+
+
+@pytest.mark.parametrize("serializer", NEAR_MISSES.values(), ids=NEAR_MISSES.keys())
+def test_a_serializer_writing_other_text_than_the_columns_is_not_used(
+    serializer: Callable[[Any], str],
+) -> None:
     """The JSON columns' values skip SQLAlchemy's processor only for a serializer that writes
-    what it writes: another one (here the standard library's, which escapes non-ASCII) is
-    ignored, and the rows are bound exactly as without it."""
+    what it writes on every sample: one that differs on any is ignored, and the rows are bound
+    exactly as without it."""
     dialect = make_engine("sqlite://").dialect
+    assert ScoreInsert(SCORE_TABLE, dialect, serializer).direct_json_columns == []
     rows = _rows(40, seed=9)
     bound = []
-    for serializer in (None, json.dumps):
+    for given in (None, serializer):
         connection = _Recording()
         with closing(connection.connection.dbapi_connection):
-            ScoreInsert(SCORE_TABLE, dialect, serializer).execute(connection, rows)  # type: ignore[arg-type]
+            ScoreInsert(SCORE_TABLE, dialect, given).execute(connection, rows)  # type: ignore[arg-type]
         bound.append([value for _, parameters in connection.calls for value in parameters])
     assert bound[0] == bound[1]
     assert any("—" in value for value in bound[0] if isinstance(value, str))  # it was tried
+
+
+def test_the_stores_own_serializer_writes_the_json_columns_directly() -> None:
+    """The speed-up is on for the store's engine: its serializer passes the samples and then
+    writes every JSON list or dict itself (an upgrade that made them differ would switch it
+    off silently; this fails instead)."""
+    calls = 0
+
+    def counted(value: Any) -> str:
+        nonlocal calls
+        calls += 1
+        return json_text(value)
+
+    insert_rows = ScoreInsert(SCORE_TABLE, make_engine("sqlite://").dialect, counted)
+    assert insert_rows.direct_json_columns == ["inputs", "reasons", "what_ifs"]
+    rows = _rows(50, seed=10)
+    # Rows spooled before what_ifs existed take the processors for every column.
+    containers = sum(
+        isinstance(row[name], list | dict)
+        for row in rows
+        if "what_ifs" in row
+        for name in ("inputs", "reasons", "what_ifs")
+    )
+    before, connection = calls, _Recording()
+    with closing(connection.connection.dbapi_connection):
+        insert_rows.execute(connection, rows)  # type: ignore[arg-type]
+    assert before > 0 and calls - before == containers > 100

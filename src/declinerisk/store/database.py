@@ -63,7 +63,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     """JSON columns written with orjson: encoding the inputs and reasons was most of the cost
     of a score record with the standard library's encoder."""
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
@@ -72,12 +72,12 @@ def _json_text(value: Any) -> str:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False}, json_serializer=_json_text
+            url, connect_args={"check_same_thread": False}, json_serializer=json_text
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_serializer=_json_text
+        url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_serializer=json_text
     )
 
 
@@ -112,7 +112,7 @@ class Store:
         self.on_scores = on_scores
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._sqlite_insert = (
-            ScoreInsert(SCORE_TABLE, engine.dialect, _json_text)
+            ScoreInsert(SCORE_TABLE, engine.dialect, json_text)
             if engine.dialect.name == "sqlite"
             else None
         )

@@ -5,7 +5,9 @@ in that process: a Core ``insert`` bound each of a batch's rows through SQLAlche
 per-row parameter machinery, and the driver stepped each row on its own (releasing and
 taking back the interpreter lock every time). Here each row is bound once by the column
 types' own bind processors (public ``TypeEngine.bind_processor``, so the stored text is what
-SQLAlchemy writes: the same JSON serializer, the same datetime text) and up to
+SQLAlchemy writes: the same JSON serializer, the same datetime text; a JSON column's list or
+dict goes to the engine's serializer without the processor around it, once sample values
+show the two write the same) and up to
 :data:`ROWS_PER_STATEMENT` rows go in one ``INSERT ... VALUES (...), (...)``: one step of
 the driver for hundreds of rows. Other databases take the Core insert
 (:func:`insert_by_columns`); PostgreSQL does its work in its own process.
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import JSON, DateTime, Table, insert
 from sqlalchemy.engine import Connection, Dialect
 
@@ -37,7 +40,8 @@ class ScoreInsert:
         self, table: Table, dialect: Dialect, json_text: Callable[[Any], str] | None = None
     ) -> None:
         """``json_text``: the engine's JSON serializer, called directly for a list or dict in
-        a JSON column when it writes what the column's processor writes (checked here)."""
+        a JSON column when it writes what the column's processor writes on sample values
+        (:data:`_PROBES`); otherwise, or when a sample fails, the processor binds them."""
         columns = [c for c in table.columns if not c.primary_key]
         self._names = [c.name for c in columns]
         self._every_column = itemgetter(*self._names)
@@ -59,6 +63,11 @@ class ScoreInsert:
         self._head = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES "
         self._row = "(" + ", ".join("?" * len(columns)) + ")"
         self._statements: dict[int, str] = {}
+
+    @property
+    def direct_json_columns(self) -> list[str]:
+        """The JSON columns whose lists and dicts the serializer writes without the processor."""
+        return [self._names[i] for i, _, _, direct in self._steps if direct is not None]
 
     def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         values = self._values(rows)
@@ -124,12 +133,15 @@ class ScoreInsert:
 
 
 _CONTAINERS = (list, dict)
-# Values a score's JSON columns hold: the serializer must write each as the processor does.
+# Values a score's JSON columns hold, and the ways serializers differ on them (key order,
+# exponents, non-ASCII, NumPy numbers, non-text keys): the serializer must write each as the
+# processor does.
 _PROBES: tuple[Any, ...] = (
     [],
     {},
-    [{"a": 0.1, "b": [1, None, "é\u2028"]}],
-    {"x": -0.0, "y": 1e300},
+    [{"b": 0.1, "a": [1, None, "é\u2028"]}],
+    {"y": -0.0, "x": 1e300, "w": 1e-7, "v": 123456789.0},
+    {3: "int key", "z": np.float64(0.5), "n": np.int64(7)},
 )
 
 
@@ -138,13 +150,13 @@ def _direct(
 ) -> Callable[[Any], str] | None:
     """``json_text`` for a JSON column whose processor it reproduces on the probes; None
     (the processor for every value) otherwise."""
-    if (
-        json_text is not None
-        and isinstance(column.type, JSON)
-        and all(json_text(probe) == process(probe) for probe in _PROBES)
-    ):
-        return json_text
-    return None
+    if json_text is None or not isinstance(column.type, JSON):
+        return None
+    try:
+        same = all(json_text(probe) == process(probe) for probe in _PROBES)
+    except (TypeError, ValueError):  # one of them cannot write a sample: not the same
+        return None
+    return json_text if same else None
 
 
 def insert_by_columns(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
