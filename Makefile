@@ -63,7 +63,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
-# Two pytest-xdist workers, one thread each (each has its own test PostgreSQL database), then
+# Two pytest-xdist workers, one OpenMP thread each (each has its own test PostgreSQL database), then
 # the few tests that must run alone; --durations keeps the suite's slowest tests in view.
 unit: $(INSTALLED)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 -m "not serial" --durations=20

@@ -2,7 +2,8 @@
 
     python benchmarks/serve_ab.py --old /path/to/old/checkout --new . --model models/latest
 
-Each checkout's ``.venv/bin/declinerisk serve`` runs on CPU 0 with its own fresh SQLite store;
+Each checkout's ``.venv/bin/declinerisk serve`` runs on CPU 0 with its own fresh SQLite store
+(serve_benchmark.py's way of starting, waiting for and stopping a server);
 wrk (CPU 1) sends the same body at 16 connections to one, then the other, for ``--rounds``
 rounds (the order flips every round). This machine's runs of one server move by up to 25%
 between runs (serve_benchmark.py's tables), more than most changes; alternating short runs
@@ -15,21 +16,20 @@ import argparse
 import hashlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from measure import free_port
-from serve_benchmark import SERVER_CPU, _offers, _wait, _wrk, _wrk_script
+from serve_benchmark import _offers, _server, _wrk, _wrk_script
 
 KEY = "ab-bench-key"
 
 
-def _start(
+def _command_and_env(
     checkout: Path, model: Path, work: Path, name: str, port: int
-) -> subprocess.Popen[bytes]:
+) -> tuple[list[str], dict[str, str]]:
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
@@ -40,14 +40,14 @@ def _start(
         "DECLINERISK_API_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest(),
     }
     command = [str(checkout / ".venv/bin/declinerisk"), "serve", "--port", str(port)]
-    return subprocess.Popen(
-        ["taskset", "-c", SERVER_CPU, *command, "--log-level", "warning"],
-        env=env,
-        stdout=(work / f"{name}.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        cwd=work,
-    )
+    return [*command, "--log-level", "warning"], env
+
+
+def _at_least_one(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 def main() -> None:
@@ -56,38 +56,32 @@ def main() -> None:
     parser.add_argument("--new", type=Path, required=True, help="checkout with its own .venv")
     parser.add_argument("--model", type=Path, required=True, help="a model folder")
     parser.add_argument("--offers", type=int, default=1, help="offers per request")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=_at_least_one, default=4)
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     trees = {"old": args.old.resolve(), "new": args.new.resolve()}
     rates: dict[str, list[float]] = {name: [] for name in trees}
-    with tempfile.TemporaryDirectory(prefix="declinerisk-ab-") as tmp:
-        work = Path(tmp)
-        body = json.dumps({"offers": _offers(args.offers)})
-        headers = {"Content-Type": "application/json", "X-API-Key": KEY}
-        script = _wrk_script(work / "body.lua", body, headers)
-        ports = {name: free_port() for name in trees}
-        servers = [
-            _start(tree, args.model.resolve(), work, n, ports[n]) for n, tree in trees.items()
-        ]
-        try:
-            for port in ports.values():
-                _wait(f"http://127.0.0.1:{port}/readyz")
-            for round_ in range(args.rounds):
-                for name in list(trees)[:: 1 if round_ % 2 == 0 else -1]:
-                    url = f"http://127.0.0.1:{ports[name]}/v1/scores"
-                    _wrk(url, script, 16, 2)  # warm-up
-                    rate, _, _, failed = _wrk(url, script, 16, args.seconds)
-                    if failed:
-                        sys.exit(f"{name}: {failed} failed requests")
-                    rates[name].append(rate * args.offers)
-                    print(
-                        f"round {round_ + 1} {name}: {rate * args.offers:,.0f} offers/s", flush=True
-                    )
-        finally:
-            for server in servers:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
+    # Kept after the run: the servers' logs say why one did not come up.
+    work = Path(tempfile.mkdtemp(prefix="declinerisk-ab-"))
+    print(f"stores and server logs in {work}", flush=True)
+    body = json.dumps({"offers": _offers(args.offers)})
+    headers = {"Content-Type": "application/json", "X-API-Key": KEY}
+    script = _wrk_script(work / "body.lua", body, headers)
+    ports = {name: free_port() for name in trees}
+    with ExitStack() as servers:  # each started on CPU 0 and ready; stopped however this ends
+        for name, tree in trees.items():
+            command, env = _command_and_env(tree, args.model.resolve(), work, name, ports[name])
+            ready = f"http://127.0.0.1:{ports[name]}/readyz"
+            servers.enter_context(_server(command, env, ready, work / f"{name}.log"))
+        for round_ in range(args.rounds):
+            for name in list(trees)[:: 1 if round_ % 2 == 0 else -1]:
+                url = f"http://127.0.0.1:{ports[name]}/v1/scores"
+                _wrk(url, script, 16, 2)  # warm-up
+                rate, _, _, failed = _wrk(url, script, 16, args.seconds)
+                if failed:
+                    sys.exit(f"{name}: {failed} failed requests")
+                rates[name].append(rate * args.offers)
+                print(f"round {round_ + 1} {name}: {rate * args.offers:,.0f} offers/s", flush=True)
     means = {name: sum(values) / len(values) for name, values in rates.items()}
     print("\n| checkout | offers/request | connections | runs (offers/s) | mean |")
     print("|---|---:|---:|---|---:|")

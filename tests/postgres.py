@@ -2,12 +2,14 @@
 tables the migrations have added.
 
 ``make unit`` runs the suite on two workers; each gets its own database on the one server, so
-one worker's ``TRUNCATE`` or ``DROP SCHEMA`` never lands in the middle of the other's test.
+one worker's ``TRUNCATE`` or ``DROP SCHEMA`` never lands in the middle of the other's test
+(the URL's role must be allowed to create databases; they are kept for the next run).
 Tests that stop the server itself are marked ``serial`` and run after, alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from declinerisk.store.database import Store, open_store
 
@@ -41,7 +44,9 @@ def _worker_database(url: str | None, worker: str | None) -> str | None:
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             ).first()
             if not exists:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+                # Another run may have made it since (DuplicateDatabase).
+                with contextlib.suppress(ProgrammingError):
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         engine.dispose()
     return mine

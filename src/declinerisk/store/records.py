@@ -76,7 +76,7 @@ def erased_ids(session: Session, offer_ids: Iterable[str]) -> set[str]:
     hold more distinct offers than a statement may have parameters (999 on older SQLite).
 
     Most stores have erased nothing: one look at the tombstones says so before any offer is
-    digested (a digest and a look-up cost ~1.5 us a stored score, ~10% of its write)."""
+    digested (a digest and a look-up cost ~1.7 us of a stored score's ~18 us)."""
     if session.execute(select(ErasedOffer.id).limit(1)).first() is None:
         return set()
     digests = {offer_digest(offer_id): offer_id for offer_id in set(offer_ids)}
