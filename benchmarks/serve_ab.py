@@ -61,9 +61,10 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"old": args.old.resolve(), "new": args.new.resolve()}
     rates: dict[str, list[float]] = {name: [] for name in trees}
-    # Kept after the run: the servers' logs say why one did not come up.
+    # Kept after the run (the stores are removed): the servers' logs say why one did not
+    # come up.
     work = Path(tempfile.mkdtemp(prefix="declinerisk-ab-"))
-    print(f"stores and server logs in {work}", flush=True)
+    print(f"server logs in {work}", flush=True)
     body = json.dumps({"offers": _offers(args.offers)})
     headers = {"Content-Type": "application/json", "X-API-Key": KEY}
     script = _wrk_script(work / "body.lua", body, headers)
@@ -82,6 +83,8 @@ def main() -> None:
                     sys.exit(f"{name}: {failed} failed requests")
                 rates[name].append(rate * args.offers)
                 print(f"round {round_ + 1} {name}: {rate * args.offers:,.0f} offers/s", flush=True)
+    for store in work.glob("*.db*"):  # a run of 100-offer requests stores over a gigabyte
+        store.unlink()
     means = {name: sum(values) / len(values) for name, values in rates.items()}
     print("\n| checkout | offers/request | connections | runs (offers/s) | mean |")
     print("|---|---:|---:|---|---:|")
