@@ -127,6 +127,19 @@ class _Recording:
         self.calls.append((sql, parameters))
 
 
+def _executed(insert_rows: ScoreInsert, rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """The statements and parameters ``insert_rows`` sends for ``rows``."""
+    connection = _Recording()
+    with closing(connection.connection.dbapi_connection):
+        insert_rows.execute(connection, rows)  # type: ignore[arg-type]
+    return connection.calls
+
+
+def _bound(calls: list[tuple[str, Any]]) -> list[Any]:
+    """Every bound value of ``calls``, in order."""
+    return [value for _, parameters in calls for value in parameters]
+
+
 def test_any_batch_size_uses_a_few_statement_texts_and_binds_every_row_once() -> None:
     """The driver keeps every statement text it prepares: batch sizes must not each make one."""
     insert_rows = ScoreInsert(SCORE_TABLE, make_engine("sqlite://").dialect)
@@ -135,15 +148,13 @@ def test_any_batch_size_uses_a_few_statement_texts_and_binds_every_row_once() ->
     texts: set[str] = set()
     for count in [1, 2, 3, 7, 255, 256, 257, 511, 600, 1000, 2000]:
         rows = _rows(count, seed=count)
-        connection = _Recording()
-        with closing(connection.connection.dbapi_connection):
-            insert_rows.execute(connection, rows)  # type: ignore[arg-type]
-        bound = [value for _, parameters in connection.calls for value in parameters]
+        calls = _executed(insert_rows, rows)
+        bound = _bound(calls)
         assert len(bound) == count * width
         assert bound[offer_id::width] == [row["offer_id"] for row in rows]  # in order, once
-        for sql, parameters in connection.calls:
+        for sql, parameters in calls:
             assert sql.count("?") == len(parameters) <= ROWS_PER_STATEMENT * width
-        texts |= {sql for sql, _ in connection.calls}
+        texts |= {sql for sql, _ in calls}
     assert len(texts) <= ROWS_PER_STATEMENT.bit_length()
 
 
@@ -195,12 +206,10 @@ def test_a_serializer_writing_other_text_than_the_columns_is_not_used(
     dialect = make_engine("sqlite://").dialect
     assert ScoreInsert(SCORE_TABLE, dialect, serializer).direct_json_columns == []
     rows = _rows(40, seed=9)
-    bound = []
-    for given in (None, serializer):
-        connection = _Recording()
-        with closing(connection.connection.dbapi_connection):
-            ScoreInsert(SCORE_TABLE, dialect, given).execute(connection, rows)  # type: ignore[arg-type]
-        bound.append([value for _, parameters in connection.calls for value in parameters])
+    bound = [
+        _bound(_executed(ScoreInsert(SCORE_TABLE, dialect, given), rows))
+        for given in (None, serializer)
+    ]
     assert bound[0] == bound[1]
     assert any("—" in value for value in bound[0] if isinstance(value, str))  # it was tried
 
@@ -226,7 +235,6 @@ def test_the_stores_own_serializer_writes_the_json_columns_directly() -> None:
         if "what_ifs" in row
         for name in ("inputs", "reasons", "what_ifs")
     )
-    before, connection = calls, _Recording()
-    with closing(connection.connection.dbapi_connection):
-        insert_rows.execute(connection, rows)  # type: ignore[arg-type]
+    before = calls
+    _executed(insert_rows, rows)
     assert before > 0 and calls - before == containers > 100
