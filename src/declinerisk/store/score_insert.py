@@ -110,16 +110,15 @@ class ScoreInsert:
                 continue
             for i, process, repeats, direct in steps:
                 value = bound[i]
-                if not repeats:
-                    if direct is not None and value.__class__ in _CONTAINERS:
-                        bound[i] = direct(value)
-                    else:
-                        bound[i] = process(value)
-                    continue
-                seen = last.get(i)
-                if seen is None or seen[0] is not value:
-                    seen = last[i] = (value, process(value))
-                bound[i] = seen[1]
+                if repeats:
+                    seen = last.get(i)
+                    if seen is None or seen[0] is not value:
+                        seen = last[i] = (value, process(value))
+                    bound[i] = seen[1]
+                elif direct is not None and value.__class__ in _CONTAINERS:
+                    bound[i] = direct(value)
+                else:
+                    bound[i] = process(value)
             values.extend(bound)
         return values
 
