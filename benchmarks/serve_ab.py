@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from measure import free_port
-from serve_benchmark import _offers, _server, _wrk, _wrk_script
+from serve_benchmark import _offers, _server, _wrk, _wrk_script, at_least_one
 
 KEY = "ab-bench-key"
 
@@ -43,20 +43,13 @@ def _command_and_env(
     return [*command, "--log-level", "warning"], env
 
 
-def _at_least_one(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", type=Path, required=True, help="checkout with its own .venv")
     parser.add_argument("--new", type=Path, required=True, help="checkout with its own .venv")
     parser.add_argument("--model", type=Path, required=True, help="a model folder")
     parser.add_argument("--offers", type=int, default=1, help="offers per request")
-    parser.add_argument("--rounds", type=_at_least_one, default=4)
+    parser.add_argument("--rounds", type=at_least_one, default=4)
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     trees = {"old": args.old.resolve(), "new": args.new.resolve()}
