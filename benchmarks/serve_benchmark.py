@@ -339,8 +339,9 @@ def _rounds(
 
 
 def _cell_rows(rounds: list[dict[str, Run]], size: int, connections: int) -> list[str]:
-    """One table row per server: its median run, and the median over rounds of the ratios
-    taken within each round (the ratios the acceptance lines name)."""
+    """One table row per server: its median run by requests/s (the lower middle one of an
+    even count), the failed requests of all its runs, and the median over rounds of the
+    ratios taken within each round (the ratios the acceptance lines name)."""
     rows = []
     for name in rounds[0]:
         rate, p50, p99, _ = sorted((r[name] for r in rounds), key=lambda run: run[0])[
